@@ -3,7 +3,9 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <cJSON.h>
 #include <curl/curl.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +16,20 @@
 #define RS_HTTP_DEFAULT_TIMEOUT_MS 3000
 #define RS_HTTP_DEFAULT_MAX_BYTES (64 * 1024)
 
+/* cJSON frees without wiping, and parsed AWS answers hold secrets and credentials: wipe every block
+ * cJSON releases. malloc_usable_size covers the whole block, whatever cJSON asked for. */
+static void wiping_free(void *p)
+{
+    if (p) {
+        OPENSSL_cleanse(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
 rs_status rs_http_global_init(rs_error *err)
 {
+    cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = wiping_free};
+    cJSON_InitHooks(&hooks);
     CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
         return rs_error_set(err, RS_ERR_INTERNAL, "libcurl initialisation failed: %s", curl_easy_strerror(rc));

@@ -37,7 +37,8 @@ typedef struct {
     char request_id[128];            /* x-amzn-RequestId, or "" */
 } rs_http_response;
 
-/* Once per process before any request (MINIT, main). Not thread-safe, as curl_global_init. */
+/* Once per process before any request (MINIT, main). Not thread-safe, as curl_global_init.
+ * Also makes cJSON wipe the memory it frees, since parsed answers hold secrets. */
 rs_status rs_http_global_init(rs_error *err);
 void rs_http_global_cleanup(void);
 
