@@ -15,8 +15,10 @@ typedef struct {
 
 typedef struct {
     const char *method;           /* "GET", "POST" */
-    const char *path;             /* as sent on the wire, percent-encoded, e.g. "/" or "/a%20b" */
-    const char *query;            /* as sent, without '?'; NULL or "" for none */
+    const char *path;             /* exactly as sent on the wire (NULL or "": "/"); the signer encodes it once
+                                   * more, so "/a%20b" signs as "/a%2520b" (AWS's double encoding) */
+    const char *query;            /* as sent, without '?'; NULL or "" for none; decoded then re-encoded,
+                                   * '+' kept as a literal plus */
     const rs_header *headers;     /* every header to sign; must include Host; names any case, may repeat */
     size_t header_count;
     const void *body;
@@ -45,13 +47,13 @@ typedef struct {
     char *authorization;          /* value of the Authorization header */
 } rs_sigv4_result;
 
-/* Sign a request in header form. The caller puts X-Amz-Date (rs_sigv4_result.amz_date format) and,
+/* Sign a request in header form. creds->session_token is not used here: the caller puts X-Amz-Date (rs_sigv4_result.amz_date format) and,
  * with temporary credentials, X-Amz-Security-Token among the headers before signing; the signer
  * signs exactly the headers it is given (so the official suite's cases can be checked byte for byte). */
 rs_status rs_sigv4_sign(const rs_sigv4_request *req, const rs_sigv4_credentials *creds,
                         const rs_sigv4_scope *scope, rs_sigv4_result *out, rs_error *err);
 
-/* Presigned query form as used by RDS IAM authentication tokens:
+/* Presigned query form as used by RDS IAM authentication tokens (host includes ":port" when there is one):
  * returns in *out_url (heap) "host[:port]/?<query>&X-Amz-Algorithm=...&X-Amz-Signature=..." with no scheme.
  * `query` holds the request's own parameters (e.g. "Action=connect&DBUser=u"), already encoded or not:
  * every key and value is re-encoded canonically. Only `host` is signed; the payload hash is that of "". */
@@ -70,7 +72,8 @@ void rs_sigv4_result_free(rs_sigv4_result *res);
 void rs_sigv4_format_amz_date(time_t t, char out[17]);
 /* Lowercase hex SHA-256 of data into out[65]. */
 void rs_sha256_hex(const void *data, size_t len, char out[65]);
-/* URI-encode per SigV4 (unreserved A-Za-z0-9-_.~ kept); `encode_slash` false keeps '/'. Heap result. */
+/* URI-encode per SigV4 (unreserved A-Za-z0-9-_.~ kept); `encode_slash` false keeps '/'.
+ * Heap result; NULL when out of memory. */
 char *rs_uri_encode(const char *s, size_t len, bool encode_slash);
 
 #endif
