@@ -28,6 +28,11 @@ const char *rs_status_name(rs_status status)
     case RS_ERR_DECRYPTION: return "decryption";
     case RS_ERR_CONFLICT: return "conflict";
     case RS_ERR_REQUEST_FAILED: return "request_failed";
+    case RS_ERR_CACHE_FULL: return "cache_full";
+    case RS_ERR_STALE_LIMIT: return "stale_limit";
+    case RS_ERR_NOT_ALLOWED: return "not_allowed";
+    case RS_ERR_UNSUPPORTED: return "unsupported";
+    case RS_ERR_DISABLED: return "disabled";
     }
     return "unknown";
 }

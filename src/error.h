@@ -27,6 +27,11 @@ typedef enum {
     RS_ERR_DECRYPTION = 17,       /* DecryptionFailure (KMS) */
     RS_ERR_CONFLICT = 18,         /* ResourceExistsException, token reused with other data */
     RS_ERR_REQUEST_FAILED = 19,   /* any other AWS error */
+    RS_ERR_CACHE_FULL = 20,       /* every shared-memory slot holds another secret */
+    RS_ERR_STALE_LIMIT = 21,      /* refreshing failed for longer than max_stale: no value is served */
+    RS_ERR_NOT_ALLOWED = 22,      /* a secret id the configuration does not allow */
+    RS_ERR_UNSUPPORTED = 23,      /* e.g. a SecretBinary secret where a string is needed */
+    RS_ERR_DISABLED = 24,         /* rdssecret.enabled=0 */
 } rs_status;
 
 typedef struct {
