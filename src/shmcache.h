@@ -1,0 +1,117 @@
+/* The host-wide secret cache: fixed slots in one anonymous shared mapping made before PHP forks its
+ * workers (FPM master, Apache prefork parent), read lock-free through a seqlock, refreshed by one
+ * process at a time under an expiring lease, serving the last good value while AWS fails.
+ * No locks are held across a fetch; a process killed at any instruction cannot wedge the others. */
+#ifndef RS_SHMCACHE_H
+#define RS_SHMCACHE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "sm.h"
+
+#define RS_SHMCACHE_VALUE_MAX RS_SM_MAX_SECRET_BYTES
+#define RS_SHMCACHE_KEY_MAX 512        /* shown in MINFO; identity is the 64-bit key hash */
+#define RS_SHMCACHE_VERSION_ID_MAX 65
+#define RS_SHMCACHE_STAGES_MAX 256
+#define RS_SHMCACHE_ARN_MAX 1024
+#define RS_SHMCACHE_ERROR_MAX 512
+
+typedef struct rs_shmcache rs_shmcache;
+
+/* How long values live and how failures are handled; milliseconds. */
+typedef struct {
+    int64_t ttl_ms;                    /* a value is refreshed this long after it was fetched */
+    int64_t max_stale_ms;              /* past expiry, the last good value is served this long while refreshing fails */
+    int64_t refresh_min_interval_ms;   /* least time between two forced refreshes of one slot, host-wide */
+    int64_t lease_ms;                  /* the longest one fetch may take; a dead fetcher is replaced after this */
+    int64_t backoff_base_ms;           /* first wait after a failed fetch (doubles, full jitter) */
+    int64_t backoff_max_ms;
+} rs_shmcache_policy;
+
+/* One slot's value as copied out to a process. `value` points into the caller's buffer. */
+typedef struct {
+    uint64_t generation;               /* changes whenever a new value is written */
+    int64_t expires_at_ms;             /* monotonic clock */
+    int64_t fetched_at_unix_ms;        /* wall clock, for display */
+    double created_date;               /* CreatedDate of the version, epoch seconds */
+    char version_id[RS_SHMCACHE_VERSION_ID_MAX];
+    char stages[RS_SHMCACHE_STAGES_MAX];   /* comma-separated */
+    char arn[RS_SHMCACHE_ARN_MAX];
+    bool is_binary;
+    size_t value_len;
+    char *value;                       /* caller-provided, RS_SHMCACHE_VALUE_MAX + 1 bytes, NUL-terminated */
+    bool stale;                        /* served past expiry because refreshing failed or is in progress */
+} rs_shmcache_entry;
+
+/* Statistics and state of one slot, for MINFO and rds_secret_info(). Never holds the value. */
+typedef struct {
+    bool in_use;
+    char key[RS_SHMCACHE_KEY_MAX];
+    uint64_t generation;
+    int64_t fetched_at_unix_ms;
+    int64_t expires_in_ms;             /* negative when expired */
+    char version_id[RS_SHMCACHE_VERSION_ID_MAX];
+    char stages[RS_SHMCACHE_STAGES_MAX];
+    uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused;
+    uint32_t consecutive_failures;
+    int64_t next_attempt_in_ms;        /* > 0 while backing off */
+    int last_error_status;
+    char last_error_code[64];
+    char last_error_message[RS_SHMCACHE_ERROR_MAX];
+    int lease_pid;                     /* the process fetching now, or 0 */
+} rs_shmcache_slot_info;
+
+/* The fetch the cache runs when a slot needs a value (one process on the host at a time). */
+typedef rs_status (*rs_shmcache_fetch_fn)(void *ctx, rs_secret_value *out, rs_error *err);
+
+/* Map the cache: shared and anonymous so forked children inherit it, excluded from core dumps,
+ * locked in memory when the process may (best effort). */
+rs_status rs_shmcache_create(size_t slot_count, rs_shmcache **out, rs_error *err);
+/* Unmap (does not wipe: other processes may still use it). */
+void rs_shmcache_detach(rs_shmcache *c);
+/* Wipe every value, then unmap: for the last user (tests, the CLI). */
+void rs_shmcache_destroy(rs_shmcache *c);
+
+size_t rs_shmcache_size_bytes(const rs_shmcache *c);
+size_t rs_shmcache_slot_count(const rs_shmcache *c);
+size_t rs_shmcache_slots_used(const rs_shmcache *c);
+bool rs_shmcache_is_locked(const rs_shmcache *c);
+int rs_shmcache_describe_slot(const rs_shmcache *c, size_t index, rs_shmcache_slot_info *out);
+
+/* The slot for a key, claimed if new; -1 with RS_ERR_CACHE_FULL when every slot holds another key. */
+int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err);
+
+/* The hit test, on the hot path: the caller's copy (generation, expires_at) is still good at now_ms.
+ * One atomic load; no lock, no system call. */
+bool rs_shmcache_is_current(const rs_shmcache *c, int slot, uint64_t generation, int64_t expires_at_ms,
+                            int64_t now_ms);
+
+/* Get a value for the slot: the cached one if fresh; otherwise refresh it (single flight: one process
+ * fetches, others serve their stale copy or, on a cold slot, wait for that fetch up to the lease).
+ * When the caller's copy has generation have_generation and is still the slot's, only the metadata is
+ * filled (out->value untouched) and *copied is false. */
+rs_status rs_shmcache_get(rs_shmcache *c, int slot, const rs_shmcache_policy *p, rs_shmcache_fetch_fn fetch,
+                          void *ctx, uint64_t have_generation, rs_shmcache_entry *out, bool *copied,
+                          rs_error *err);
+
+/* A forced refresh, rate-limited per slot across the host. Returns RS_OK with *refreshed true when this
+ * call fetched (or waited for a fetch another process was making), *refreshed false when the rate limit
+ * refused it. */
+rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot, const rs_shmcache_policy *p,
+                                    rs_shmcache_fetch_fn fetch, void *ctx, bool *refreshed, rs_error *err);
+
+/* Clocks in milliseconds: monotonic (shared by every process of the host) and wall. */
+int64_t rs_clock_monotonic_ms(void);
+int64_t rs_clock_unix_ms(void);
+
+/* Test hook: when set to n > 0, the n-th value write from now kills the writing process (SIGKILL) half way
+ * through, leaving the slot mid-write. Only compiled in with RDSSECRET_DEBUG. */
+#ifdef RDSSECRET_DEBUG
+extern int rs_shmcache_debug_kill_mid_write;
+#endif
+
+#endif

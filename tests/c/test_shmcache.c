@@ -1,0 +1,452 @@
+/* The shared cache across real processes: slots, TTL, single flight, stale-if-error with host-wide
+ * backoff, the forced-refresh rate limit, a fetcher killed while holding the lease, a writer killed
+ * mid-write (debug hook). Fetches are counted in a second shared mapping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmcache.h"
+
+typedef struct {
+    _Atomic int fetches;
+    _Atomic int fail;          /* fetches fail while set */
+    _Atomic int delay_ms;
+    _Atomic int die_in_fetch;  /* the next fetch kills its process */
+    _Atomic int version;
+    _Atomic int go;            /* start line for children */
+} shared_counters;
+
+static shared_counters *counters;
+static rs_shmcache *cache;
+static char *value_buf;
+
+static const rs_shmcache_policy policy = {
+    .ttl_ms = 400, .max_stale_ms = 1500, .refresh_min_interval_ms = 1000, .lease_ms = 600,
+    .backoff_base_ms = 100, .backoff_max_ms = 200};
+
+static void nap(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A fetch like Secrets Manager's: a value naming its version, 40 KiB long so a torn copy would show. */
+static rs_status fake_fetch(void *ctx, rs_secret_value *out, rs_error *err)
+{
+    (void)ctx;
+    atomic_fetch_add(&counters->fetches, 1);
+    if (atomic_load(&counters->delay_ms)) {
+        nap(atomic_load(&counters->delay_ms));
+    }
+    if (atomic_exchange(&counters->die_in_fetch, 0)) {
+        kill(getpid(), SIGKILL);
+    }
+    if (atomic_load(&counters->fail)) {
+        return rs_error_set(err, RS_ERR_THROTTLED, "Secrets Manager GetSecretValue failed: ThrottlingException");
+    }
+    int version = atomic_fetch_add(&counters->version, 1) + 1;
+    size_t len = 40 * 1024;
+    out->secret_string = malloc(len + 1);
+    memset(out->secret_string, 'a' + version % 26, len);
+    out->secret_string[len] = '\0';
+    out->secret_string_len = len;
+    out->version_id = malloc(40);
+    snprintf(out->version_id, 40, "version-%08d-000000000000000000000", version);
+    out->version_stages = calloc(1, sizeof(char *));
+    out->version_stages[0] = strdup("AWSCURRENT");
+    out->version_stage_count = 1;
+    return RS_OK;
+}
+
+/* Every byte of a value is the same letter: anything else is a torn copy. */
+static void assert_untorn(const rs_shmcache_entry *e)
+{
+    assert_int_equal(e->value_len, 40 * 1024);
+    for (size_t i = 1; i < e->value_len; i++) {
+        if (e->value[i] != e->value[0]) {
+            fail_msg("torn value at byte %zu", i);
+        }
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    counters = mmap(NULL, sizeof(*counters), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    memset(counters, 0, sizeof(*counters));
+    rs_error err;
+    if (rs_shmcache_create(4, &cache, &err) != RS_OK) {
+        return -1;
+    }
+    value_buf = malloc(RS_SHMCACHE_VALUE_MAX + 1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rs_shmcache_destroy(cache);
+    munmap(counters, sizeof(*counters));
+    free(value_buf);
+    return 0;
+}
+
+static rs_status get(int slot, uint64_t have, rs_shmcache_entry *e, bool *copied, rs_error *err)
+{
+    memset(e, 0, sizeof(*e));
+    e->value = value_buf;
+    return rs_shmcache_get(cache, slot, &policy, fake_fetch, NULL, have, e, copied, err);
+}
+
+static void slots_are_claimed_once_and_never_evicted(void **state)
+{
+    (void)state;
+    rs_error err;
+    int a = rs_shmcache_slot(cache, "db/main|AWSCURRENT", &err);
+    assert_true(a >= 0);
+    assert_int_equal(rs_shmcache_slot(cache, "db/main|AWSCURRENT", &err), a);
+    int b = rs_shmcache_slot(cache, "db/main|AWSPENDING", &err);
+    assert_true(b >= 0 && b != a);
+    assert_true(rs_shmcache_slot(cache, "c", &err) >= 0);
+    assert_true(rs_shmcache_slot(cache, "d", &err) >= 0);
+    assert_int_equal(rs_shmcache_slots_used(cache), 4);
+    assert_int_equal(rs_shmcache_slot(cache, "e", &err), -1);
+    assert_int_equal(err.status, RS_ERR_CACHE_FULL);
+    assert_non_null(strstr(err.message, "rdssecret.shm_slots"));
+    assert_int_equal(rs_shmcache_slot(cache, "db/main|AWSCURRENT", &err), a);
+    assert_true(rs_shmcache_size_bytes(cache) >= 4 * RS_SHMCACHE_VALUE_MAX);
+}
+
+static void same_key_raced_by_many_processes_gets_one_slot(void **state)
+{
+    (void)state;
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(8, &fresh, &err), RS_OK);
+    atomic_store(&counters->go, 0);
+    pid_t kids[8];
+    for (int i = 0; i < 8; i++) {
+        if ((kids[i] = fork()) == 0) {
+            while (!atomic_load(&counters->go)) {
+            }
+            int s = rs_shmcache_slot(fresh, "raced", NULL);
+            _exit(s == 0 ? 0 : 1);
+        }
+    }
+    atomic_store(&counters->go, 1);
+    for (int i = 0; i < 8; i++) {
+        int status;
+        waitpid(kids[i], &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    assert_int_equal(rs_shmcache_slots_used(fresh), 1);
+    rs_shmcache_destroy(fresh);
+}
+
+static void cold_get_fetches_then_hits_without_copying(void **state)
+{
+    (void)state;
+    rs_error err;
+    int s = rs_shmcache_slot(cache, "db/main|AWSCURRENT", &err);
+    atomic_store(&counters->fetches, 0);
+    rs_shmcache_entry e;
+    bool copied;
+    assert_int_equal(get(s, 0, &e, &copied, &err), RS_OK);
+    assert_true(copied);
+    assert_false(e.stale);
+    assert_untorn(&e);
+    assert_string_equal(e.stages, "AWSCURRENT");
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+    uint64_t gen = e.generation;
+    assert_true(rs_shmcache_is_current(cache, s, gen, e.expires_at_ms, rs_clock_monotonic_ms()));
+    assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+    assert_false(copied);
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+    /* After the TTL: one new fetch, a new generation, and the old copy is no longer current. */
+    nap(450);
+    assert_false(rs_shmcache_is_current(cache, s, gen, e.expires_at_ms, rs_clock_monotonic_ms()));
+    assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+    assert_true(copied);
+    assert_true(e.generation > gen);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    rs_shmcache_slot_info info;
+    assert_int_equal(rs_shmcache_describe_slot(cache, (size_t)s, &info), 0);
+    assert_true(info.in_use);
+    assert_string_equal(info.key, "db/main|AWSCURRENT");
+    assert_int_equal(info.fetches, 2);
+    assert_int_equal(info.generation, e.generation);
+}
+
+static void eight_processes_on_a_cold_slot_cause_one_fetch(void **state)
+{
+    (void)state;
+    rs_error err;
+    int s = rs_shmcache_slot(cache, "db/main|AWSPENDING", &err);
+    atomic_store(&counters->fetches, 0);
+    atomic_store(&counters->delay_ms, 200);
+    atomic_store(&counters->go, 0);
+    pid_t kids[8];
+    for (int i = 0; i < 8; i++) {
+        if ((kids[i] = fork()) == 0) {
+            while (!atomic_load(&counters->go)) {
+            }
+            rs_shmcache_entry e;
+            bool copied;
+            rs_status st = get(s, 0, &e, &copied, NULL);
+            bool ok = st == RS_OK && copied && e.value_len == 40 * 1024 && !e.stale;
+            _exit(ok ? 0 : 1);
+        }
+    }
+    atomic_store(&counters->go, 1);
+    for (int i = 0; i < 8; i++) {
+        int status;
+        waitpid(kids[i], &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    atomic_store(&counters->delay_ms, 0);
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+}
+
+static void expired_slot_is_refreshed_by_one_while_others_serve_stale(void **state)
+{
+    (void)state;
+    rs_error err;
+    int s = rs_shmcache_slot(cache, "db/main|AWSCURRENT", &err);
+    rs_shmcache_entry e;
+    bool copied;
+    assert_int_equal(get(s, 0, &e, &copied, &err), RS_OK);
+    uint64_t gen = e.generation;
+    nap(450);
+    atomic_store(&counters->fetches, 0);
+    atomic_store(&counters->delay_ms, 300);
+    pid_t fetcher = fork();
+    if (fetcher == 0) {
+        rs_shmcache_entry mine;
+        bool c;
+        _exit(get(s, gen, &mine, &c, NULL) == RS_OK && !mine.stale ? 0 : 1);
+    }
+    nap(100);
+    /* While the child fetches, this process is served its stale copy at once, without a fetch. */
+    assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+    assert_true(e.stale);
+    assert_false(copied);
+    int status;
+    waitpid(fetcher, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    atomic_store(&counters->delay_ms, 0);
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+    assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+    assert_true(copied);
+    assert_false(e.stale);
+    assert_true(e.generation > gen);
+}
+
+static void failing_aws_serves_last_value_until_max_stale_with_backoff(void **state)
+{
+    (void)state;
+    rs_error err;
+    int s = rs_shmcache_slot(cache, "c", &err);
+    rs_shmcache_entry e;
+    bool copied;
+    assert_int_equal(get(s, 0, &e, &copied, &err), RS_OK);
+    uint64_t gen = e.generation;
+    atomic_store(&counters->fail, 1);
+    atomic_store(&counters->fetches, 0);
+    nap(450);
+    /* Many calls over ~1 s of failures: all served stale; attempts limited by the backoff (100-200 ms). */
+    int served = 0;
+    int64_t start = rs_clock_monotonic_ms();
+    while (rs_clock_monotonic_ms() - start < 1000) {
+        assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+        assert_true(e.stale);
+        served++;
+        nap(10);
+    }
+    int attempts = atomic_load(&counters->fetches);
+    assert_true(served > 20);
+    assert_true(attempts >= 2);
+    assert_true(attempts <= 15);  /* at least 50 ms between attempts, whatever the call rate */
+    /* Past max_stale: the error, naming the cause. */
+    nap(700);
+    rs_status st = get(s, gen, &e, &copied, &err);
+    assert_int_equal(st, RS_ERR_STALE_LIMIT);
+    assert_non_null(strstr(err.message, "max_stale"));
+    assert_non_null(strstr(err.message, "ThrottlingException"));
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(cache, (size_t)s, &info);
+    assert_true(info.errors >= 2);
+    assert_int_equal(info.last_error_status, RS_ERR_THROTTLED);
+    assert_true(info.stale_served >= 20);
+    /* Recovery once AWS answers again (after the current backoff). */
+    atomic_store(&counters->fail, 0);
+    nap(250);
+    assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+    assert_false(e.stale);
+    assert_true(e.generation > gen);
+    rs_shmcache_describe_slot(cache, (size_t)s, &info);
+    assert_int_equal(info.consecutive_failures, 0);
+}
+
+static void cold_slot_failure_is_reported_and_backs_off(void **state)
+{
+    (void)state;
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(2, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "cold", &err);
+    atomic_store(&counters->fail, 1);
+    atomic_store(&counters->fetches, 0);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &e, &copied, &err), RS_ERR_THROTTLED);
+    /* Within the backoff, the same error again without a fetch. */
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &e, &copied, &err), RS_ERR_THROTTLED);
+    assert_non_null(strstr(err.message, "ThrottlingException"));
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+    atomic_store(&counters->fail, 0);
+    rs_shmcache_destroy(fresh);
+}
+
+static void eight_forced_refreshes_at_once_cause_one_fetch(void **state)
+{
+    (void)state;
+    rs_error err;
+    int s = rs_shmcache_slot(cache, "d", &err);
+    rs_shmcache_entry e;
+    bool copied;
+    assert_int_equal(get(s, 0, &e, &copied, &err), RS_OK);
+    uint64_t gen = e.generation;
+    nap(1100);  /* clear of any earlier forced refresh */
+    atomic_store(&counters->fetches, 0);
+    atomic_store(&counters->delay_ms, 100);
+    atomic_store(&counters->go, 0);
+    pid_t kids[8];
+    for (int i = 0; i < 8; i++) {
+        if ((kids[i] = fork()) == 0) {
+            while (!atomic_load(&counters->go)) {
+            }
+            bool refreshed;
+            rs_status st = rs_shmcache_force_refresh(cache, s, &policy, fake_fetch, NULL, &refreshed, NULL);
+            _exit(st == RS_OK ? 0 : 1);
+        }
+    }
+    atomic_store(&counters->go, 1);
+    for (int i = 0; i < 8; i++) {
+        int status;
+        waitpid(kids[i], &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    atomic_store(&counters->delay_ms, 0);
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+    assert_int_equal(get(s, gen, &e, &copied, &err), RS_OK);
+    assert_true(e.generation > gen);
+    /* Right after, a forced refresh is refused by the rate limit. */
+    bool refreshed = true;
+    assert_int_equal(rs_shmcache_force_refresh(cache, s, &policy, fake_fetch, NULL, &refreshed, &err), RS_OK);
+    assert_false(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 1);
+}
+
+static void fetcher_killed_holding_the_lease_is_replaced_after_the_lease(void **state)
+{
+    (void)state;
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(2, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "killed", &err);
+    atomic_store(&counters->fetches, 0);
+    atomic_store(&counters->die_in_fetch, 1);
+    pid_t kid = fork();
+    if (kid == 0) {
+        rs_shmcache_entry e = {.value = value_buf};
+        bool copied;
+        rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &e, &copied, NULL);
+        _exit(0);  /* not reached: the fetch kills us */
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(fresh, (size_t)s, &info);
+    assert_int_equal(info.lease_pid, kid & 0x3FFFFF);  /* the dead process still holds the lease */
+    /* A cold reader waits for the lease to lapse, then fetches itself. */
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    assert_untorn(&e);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    rs_shmcache_describe_slot(fresh, (size_t)s, &info);
+    assert_int_equal(info.waits, 1);
+    assert_int_equal(info.lease_pid, 0);
+    rs_shmcache_destroy(fresh);
+}
+
+static void writer_killed_mid_write_never_yields_a_torn_value(void **state)
+{
+    (void)state;
+#ifdef RDSSECRET_DEBUG
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(2, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "torn", &err);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    uint64_t gen = e.generation;
+    char first = e.value[0];
+    nap(450);
+    pid_t kid = fork();
+    if (kid == 0) {
+        rs_shmcache_debug_kill_mid_write = 1;
+        rs_shmcache_entry mine = {.value = value_buf};
+        bool c;
+        rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, gen, &mine, &c, NULL);
+        _exit(0);
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    /* A process with the old copy keeps serving it (stale, no copy made). */
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, gen, &e, &copied, &err), RS_OK);
+    assert_false(copied);
+    assert_true(e.stale);
+    /* A cold reader never sees the half-written bytes: after the lease lapses it gets a whole new value. */
+    rs_shmcache_entry cold = {.value = value_buf};
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &cold, &copied, &err), RS_OK);
+    assert_true(copied);
+    assert_untorn(&cold);
+    assert_true(cold.value[0] != first);
+    assert_true(cold.generation > gen);
+    rs_shmcache_destroy(fresh);
+#else
+    skip();
+#endif
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(slots_are_claimed_once_and_never_evicted),
+        cmocka_unit_test(same_key_raced_by_many_processes_gets_one_slot),
+        cmocka_unit_test(cold_get_fetches_then_hits_without_copying),
+        cmocka_unit_test(eight_processes_on_a_cold_slot_cause_one_fetch),
+        cmocka_unit_test(expired_slot_is_refreshed_by_one_while_others_serve_stale),
+        cmocka_unit_test(failing_aws_serves_last_value_until_max_stale_with_backoff),
+        cmocka_unit_test(cold_slot_failure_is_reported_and_backs_off),
+        cmocka_unit_test(eight_forced_refreshes_at_once_cause_one_fetch),
+        cmocka_unit_test(fetcher_killed_holding_the_lease_is_replaced_after_the_lease),
+        cmocka_unit_test(writer_killed_mid_write_never_yields_a_torn_value),
+    };
+    return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
+}
