@@ -56,6 +56,10 @@ void rs_credentials_wipe(rs_credentials *c);
 rs_status rs_region_resolve(const char *explicit_region, const rs_creds_config *cfg,
                             char out[64], rs_error *err);
 
+/* The container credentials URL built from the environment ("" when none is configured). Public so that
+ * tests can check the relative form, which names 169.254.170.2, without ever contacting it. */
+rs_status rs_creds_container_url(char *out, size_t out_len, rs_error *err);
+
 /* Parse an ISO 8601 UTC time "2026-11-29T19:30:00Z" (fractional seconds allowed); -1 on error. */
 time_t rs_parse_iso8601_utc(const char *s);
 

@@ -411,8 +411,10 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
         if (failure == RS_ERR_TOO_LARGE) {
             return rs_error_set(err, failure, "response from %s is larger than %zu bytes", url.host, limit);
         }
-        return rs_error_set(err, failure, "%s %s://%s%s failed: %s", req->method, url.scheme, url.host,
-                            url.path, curl_error[0] ? curl_error : curl_easy_strerror(rc));
+        char host[300];
+        rs_url_host_header(&url, host, sizeof(host));
+        return rs_error_set(err, failure, "%s %s://%s%s failed: %s", req->method, url.scheme, host, url.path,
+                            curl_error[0] ? curl_error : curl_easy_strerror(rc));
     }
     resp->status = status;
     if (!resp->body) {
