@@ -8,8 +8,32 @@ extern zend_module_entry rdssecret_module_entry;
 
 #define PHP_RDSSECRET_VERSION "0.1.0"
 
+struct rdssecret_local_entry;
+
 ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
-    bool enabled; /* rdssecret.enabled */
+    /* php.ini settings (all PHP_INI_SYSTEM: php.ini or an FPM pool's php_admin_value, never a script) */
+    bool enabled;
+    char *secret_id;
+    char *allowed_secret_ids;
+    char *region;
+    char *endpoint;
+    char *version_stage;
+    zend_long ttl;
+    zend_long max_stale;
+    zend_long refresh_min_interval;
+    zend_long connect_timeout_ms;
+    zend_long timeout_ms;
+    char *ca_file;
+    char *imds_endpoint;
+    bool imds_v1_fallback;
+    zend_long shm_slots;
+#ifdef RDSSECRET_DEBUG
+    zend_long debug_kill_mid_write;
+#endif
+    /* per process (per thread under ZTS): this process's copies of the cached values */
+    struct rdssecret_local_entry *local;   /* one per shared slot, made on first use */
+    uint64_t request_serial;               /* counts requests: a value read in a request is pinned to it */
+    int default_slot;                      /* slot of (secret_id, version_stage), -1 until first use */
 ZEND_END_MODULE_GLOBALS(rdssecret)
 
 ZEND_EXTERN_MODULE_GLOBALS(rdssecret)

@@ -2,7 +2,77 @@
 
 /** @generate-class-entries */
 
+namespace {
+    /**
+     * The password of the secret (its "password" field, or the whole SecretString when that is not a JSON
+     * object), from the host-wide cache.
+     */
+    function rds_secret_password(?string $secret_id = null): string {}
+
+    /**
+     * Every field of the secret as strings, all from one version.
+     * @return array<string, string>
+     */
+    function rds_secret_get(?string $secret_id = null, ?string $version_stage = null): array {}
+
+    /** Fetch the secret now, bypassing the TTL; rate-limited per secret across the host. */
+    function rds_secret_refresh(?string $secret_id = null): bool {}
+
+    /** Cache and health state for monitoring; never a secret value. */
+    function rds_secret_info(): array {}
+}
+
 namespace RdsSecret {
     /** Thrown when a secret cannot be returned at run time (AWS, credentials, network, cache). */
-    class Exception extends \RuntimeException {}
+    class Exception extends \RuntimeException
+    {
+        /** @var int */
+        public const INTERNAL = 1;
+        /** @var int */
+        public const CONFIG = 2;
+        /** @var int */
+        public const NO_CREDENTIALS = 3;
+        /** @var int */
+        public const NO_REGION = 4;
+        /** @var int */
+        public const CONNECT = 5;
+        /** @var int */
+        public const TIMEOUT = 6;
+        /** @var int */
+        public const TLS = 7;
+        /** @var int */
+        public const TOO_LARGE = 8;
+        /** @var int */
+        public const MALFORMED = 9;
+        /** @var int */
+        public const THROTTLED = 10;
+        /** @var int */
+        public const SERVICE = 11;
+        /** @var int */
+        public const ACCESS_DENIED = 12;
+        /** @var int */
+        public const AUTH = 13;
+        /** @var int */
+        public const NOT_FOUND = 14;
+        /** @var int */
+        public const INVALID_PARAMETER = 15;
+        /** @var int */
+        public const INVALID_REQUEST = 16;
+        /** @var int */
+        public const DECRYPTION = 17;
+        /** @var int */
+        public const CONFLICT = 18;
+        /** @var int */
+        public const REQUEST_FAILED = 19;
+        /** @var int */
+        public const CACHE_FULL = 20;
+        /** @var int */
+        public const STALE_LIMIT = 21;
+        /** @var int */
+        public const NOT_ALLOWED = 22;
+        /** @var int */
+        public const UNSUPPORTED = 23;
+        /** @var int */
+        public const DISABLED = 24;
+    }
 }
