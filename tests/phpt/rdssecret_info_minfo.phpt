@@ -2,6 +2,9 @@
 rdssecret's phpinfo() section shows its version, its libraries and its INI settings
 --EXTENSIONS--
 rdssecret
+--ENV--
+AWS_REGION=
+AWS_DEFAULT_REGION=
 --FILE--
 <?php
 ob_start();
@@ -36,8 +39,26 @@ Version => 0.1.0
 libcurl => %d.%d.%d%S
 OpenSSL => OpenSSL %d.%d.%s
 cJSON => %d.%d.%d
+Region => (from instance metadata at the first fetch)
+Endpoint => (follows the region)
+Credentials => (resolved at the first fetch)
+Shared cache => %d bytes, 0 of 16 slots used, %s
 --
 Directive => Local Value => Master Value
+rdssecret.allowed_secret_ids => no value => no value
+rdssecret.ca_file => no value => no value
+rdssecret.connect_timeout_ms => 1000 => 1000
 rdssecret.enabled => On => On
+rdssecret.endpoint => no value => no value
+rdssecret.imds_endpoint => no value => no value
+rdssecret.imds_v1_fallback => Off => Off
+rdssecret.max_stale => 86400 => 86400
+rdssecret.refresh_min_interval => 5 => 5
+rdssecret.region => no value => no value
+rdssecret.secret_id => no value => no value
+rdssecret.shm_slots => 16 => 16
+rdssecret.timeout_ms => 3000 => 3000
+rdssecret.ttl => 300 => 300
+rdssecret.version_stage => AWSCURRENT => AWSCURRENT
 bool(true)
 bool(true)
