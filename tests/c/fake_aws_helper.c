@@ -4,6 +4,7 @@
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ int fake_aws_start(fake_aws *f, const char *extra_args)
 {
     memset(f, 0, sizeof(*f));
     int in_pipe[2], out_pipe[2];
-    if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) {
+    /* CLOEXEC: later children (other fakes, php-fpm) must not hold our end, or the fake never sees EOF. */
+    if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0) {
         return -1;
     }
     char cmd[2048];
