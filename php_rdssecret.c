@@ -490,12 +490,14 @@ PHP_FUNCTION(rds_secret_refresh)
     bool refreshed = false;
     rs_error err;
     rs_error_clear(&err);
-    if (rs_shmcache_force_refresh(rdssecret_shm, t.slot, &policy, fetch_secret, &req, &refreshed, &err) != RS_OK) {
+    rs_status st = rs_shmcache_force_refresh(rdssecret_shm, t.slot, &policy, fetch_secret, &req, &refreshed, &err);
+    /* The caller asked to leave the version this request pinned: the next read takes the cache's
+     * current state, whatever this refresh achieved. */
+    local_entries()[t.slot].pinned_request = 0;
+    if (st != RS_OK) {
         throw_error(t.secret_id, &err);
         RETURN_THROWS();
     }
-    /* The caller asked for the newest value: unpin this request's copy so the next read takes it. */
-    local_entries()[t.slot].pinned_request = 0;
     RETURN_BOOL(refreshed);
 }
 

@@ -1,0 +1,36 @@
+--TEST--
+Credentials from the container endpoint (ECS, EKS Pod Identity) with an authorization token file; a wrong token is refused
+--EXTENSIONS--
+rdssecret
+--FILE--
+<?php
+require __DIR__ . '/inc/rdssecret_test.inc';
+$fake = FakeAws::start();
+rs_use_fake($fake);
+$fake->putSecret('ecs/db', json_encode(['password' => 'from-container-creds']));
+$fake->control('container', ['token' => 'container-token-123']);
+$tokenFile = tempnam(sys_get_temp_dir(), 'rs-token');
+file_put_contents($tokenFile, "container-token-123\n");
+$env = ['AWS_ACCESS_KEY_ID' => '', 'AWS_SECRET_ACCESS_KEY' => '',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI' => "{$fake->url}/container/creds",
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE' => $tokenFile];
+$code = 'try { echo rds_secret_password(), " ", rds_secret_info()["credential_source"], "\n"; } '
+    . 'catch (RdsSecret\Exception $e) { echo $e->getCode(), " ", $e->getMessage(), "\n"; }';
+$ini = ['rdssecret.secret_id' => 'ecs/db', 'rdssecret.region' => 'us-east-1'];
+[$out] = rs_child_php($ini, $code, $env);
+echo $out;
+var_dump($fake->count('container'));
+file_put_contents($tokenFile, "wrong-token\n");
+[$out] = rs_child_php($ini, $code, $env);
+echo $out;
+/* A token with a line break could inject a header: refused before any request. */
+[$out] = rs_child_php($ini, $code, ['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE' => '',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN' => "a\r\nX-Injected: 1"] + $env);
+echo $out;
+unlink($tokenFile);
+?>
+--EXPECTF--
+from-container-creds container
+int(1)
+13 rdssecret: secret 'ecs/db': %s401%s
+2 rdssecret: secret 'ecs/db': %s
