@@ -381,7 +381,11 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
 #endif
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  /* no SIGALRM games inside PHP workers */
-    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");  /* metadata and signed AWS calls never go through an env proxy */
+    /* Secrets Manager may sit behind the host's HTTPS proxy (https_proxy/no_proxy, as the SDKs honour);
+     * instance metadata, container credentials and loopback never go through one. */
+    if (req->plain_policy == RS_HTTP_PLAIN_METADATA || rs_host_is_loopback(url.host)) {
+        curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    }
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      req->connect_timeout_ms > 0 ? req->connect_timeout_ms : RS_HTTP_DEFAULT_CONNECT_MS);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : RS_HTTP_DEFAULT_TIMEOUT_MS);
