@@ -263,6 +263,9 @@ static bool local_entry_fill(rdssecret_local_entry *e, const rs_shmcache_entry *
         for (size_t i = 0; i < fields.count; i++) {
             e->field_keys[i] = zend_string_init(fields.fields[i].key, strlen(fields.fields[i].key), 1);
             e->field_values[i] = zend_string_init(fields.fields[i].value, fields.fields[i].value_len, 1);
+            /* Process-local persistent strings that scripts refcount: tell debug builds this is intended. */
+            GC_MAKE_PERSISTENT_LOCAL(e->field_keys[i]);
+            GC_MAKE_PERSISTENT_LOCAL(e->field_values[i]);
             if (strcmp(fields.fields[i].key, "password") == 0) {
                 e->password = zend_string_copy(e->field_values[i]);
             }
