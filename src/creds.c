@@ -1363,18 +1363,23 @@ void rs_creds_provider_destroy(rs_creds_provider *p)
 
 /* ---------- region ---------- */
 
-static bool region_valid(span r)
+bool rs_region_is_valid(const char *name, size_t len)
 {
-    if (r.len == 0 || r.len > 63) {
+    if (len == 0 || len > 63) {
         return false;
     }
-    for (size_t i = 0; i < r.len; i++) {
-        char ch = r.p[i];
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) {
             return false;
         }
     }
     return true;
+}
+
+static bool region_valid(span r)
+{
+    return rs_region_is_valid(r.p, r.len);
 }
 
 static rs_status region_take(span r, const char *source, char out[64], rs_error *err)

@@ -60,6 +60,9 @@ rs_status rs_region_resolve(const char *explicit_region, const rs_creds_config *
  * tests can check the relative form, which names 169.254.170.2, without ever contacting it. */
 rs_status rs_creds_container_url(char *out, size_t out_len, rs_error *err);
 
+/* A plausible AWS region name: 1-63 of [a-z0-9-]. */
+bool rs_region_is_valid(const char *name, size_t len);
+
 /* Parse an ISO 8601 UTC time "2026-11-29T19:30:00Z" (fractional seconds allowed); -1 on error. */
 time_t rs_parse_iso8601_utc(const char *s);
 

@@ -36,17 +36,7 @@ void rs_secure_free(char *s)
 
 static bool is_valid_region(const char *r)
 {
-    size_t n = strlen(r);
-    if (n == 0 || n > 63) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = r[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return false;
-        }
-    }
-    return true;
+    return rs_region_is_valid(r, strlen(r));
 }
 
 static bool env_true(const char *name)
