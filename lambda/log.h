@@ -1,0 +1,21 @@
+/* Structured log lines for the rotation function: one JSON object per line on stdout (CloudWatch in Lambda).
+ * Callers put only ids, step names, outcomes and error text built from causes in a line: never a secret. */
+#ifndef RL_LOG_H
+#define RL_LOG_H
+
+#include <cJSON.h>
+
+/* A new log record holding "time" (UTC, milliseconds) and "level". NULL when out of memory. */
+cJSON *rl_log_begin(const char *level);
+
+/* Print the record as one line on stdout, flush, and free it. NULL is ignored. */
+void rl_log_emit(cJSON *record);
+
+/* A one-field convenience: {"time","level","message"}. */
+void rl_log_message(const char *level, const char *message);
+
+/* Milliseconds since the epoch, and from a monotonic clock (for durations). */
+long long rl_now_ms(void);
+long long rl_monotonic_ms(void);
+
+#endif
