@@ -2,6 +2,11 @@
 Credentials from the container endpoint (ECS, EKS Pod Identity) with an authorization token file; a wrong token is refused
 --EXTENSIONS--
 rdssecret
+--INI--
+rdssecret.secret_id=ecs/db
+rdssecret.region=us-east-1
+rdssecret.ttl=1
+rdssecret.refresh_min_interval=0
 --FILE--
 <?php
 require __DIR__ . '/inc/rdssecret_test.inc';
@@ -27,6 +32,17 @@ echo $out;
 [$out] = rs_child_php($ini, $code, ['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE' => '',
     'AWS_CONTAINER_AUTHORIZATION_TOKEN' => "a\r\nX-Injected: 1"] + $env);
 echo $out;
+/* In this process: container credentials expire (revoked by AWS), are fetched again, and the call succeeds. */
+file_put_contents($tokenFile, "container-token-123\n");
+foreach ($env as $name => $value) {
+    putenv($value === '' ? $name : "$name=$value");
+}
+var_dump(rds_secret_password());
+$before = $fake->count('container');
+$fake->control('expire_credentials');
+$fake->putSecret('ecs/db', json_encode(['password' => 'after-expiry']));
+var_dump(rds_secret_refresh(), rds_secret_password());
+var_dump($fake->count('container') - $before);
 unlink($tokenFile);
 ?>
 --EXPECTF--
@@ -34,3 +50,7 @@ from-container-creds container
 int(1)
 13 rdssecret: secret 'ecs/db': %s401%s
 2 rdssecret: secret 'ecs/db': %s
+string(20) "from-container-creds"
+bool(true)
+string(12) "after-expiry"
+int(1)
