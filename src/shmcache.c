@@ -504,7 +504,7 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot_index, const rs_shmcache_poli
             /* No clean copy: a writer is at work or died mid-write. If nobody holds the lease, the writer
              * is dead: expire the slot so that the next lease holder rewrites it. */
             if (!lease_held(atomic_load_explicit(&s->lease, memory_order_acquire), now)) {
-                atomic_compare_exchange_strong(&s->expires_at_ms, &expires, 0);
+                atomic_compare_exchange_strong(&s->expires_at_ms, &expires, now);
                 continue;
             }
         } else if (now < atomic_load_explicit(&s->next_attempt_ms, memory_order_relaxed)) {
@@ -571,26 +571,30 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
     *refreshed = false;
     int64_t started = rs_clock_monotonic_ms();
     uint64_t generation_before = atomic_load_explicit(&s->generation, memory_order_acquire);
-    int64_t last = atomic_load_explicit(&s->last_forced_ms, memory_order_relaxed);
-    bool allowed = (last == 0 || started - last >= p->refresh_min_interval_ms) &&
-                   atomic_compare_exchange_strong(&s->last_forced_ms, &last, started);
-    if (allowed) {
-        atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
-    } else {
-        atomic_fetch_add_explicit(&s->forced_refused, 1, memory_order_relaxed);
-    }
     for (;;) {
         int64_t now = rs_clock_monotonic_ms();
-        uint64_t lease = atomic_load_explicit(&s->lease, memory_order_acquire);
-        if (lease_held(lease, now)) {
-            /* A fetch is in flight (perhaps the one our rate limit deferred to): wait for it. */
+        if (lease_held(atomic_load_explicit(&s->lease, memory_order_acquire), now)) {
+            /* A fetch is in flight (perhaps the forced one that will refuse ours): wait for it. */
             if (now - started > p->lease_ms + 1000) {
                 return rs_error_set(err, RS_ERR_TIMEOUT, "waited too long for another process's refresh");
             }
             sleep_ms(WAIT_STEP_MS);
             continue;
         }
-        if (!allowed) {
+        if (atomic_load_explicit(&s->generation, memory_order_acquire) != generation_before) {
+            /* A value was published since we were asked (the refresh that made us wait): it is fresh. */
+            atomic_fetch_add_explicit(&s->forced_refused, 1, memory_order_relaxed);
+            *refreshed = true;
+            return RS_OK;
+        }
+        int64_t last = atomic_load_explicit(&s->last_forced_ms, memory_order_acquire);
+        if (last != 0 && now - last < p->refresh_min_interval_ms) {
+            /* Refused. last_forced_ms is claimed only under the lease, so a forced refresh still running
+             * shows its lease now: wait for it instead of returning before it publishes. */
+            if (lease_held(atomic_load_explicit(&s->lease, memory_order_acquire), now)) {
+                continue;
+            }
+            atomic_fetch_add_explicit(&s->forced_refused, 1, memory_order_relaxed);
             *refreshed = atomic_load_explicit(&s->generation, memory_order_acquire) != generation_before;
             return RS_OK;
         }
@@ -599,10 +603,18 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
             continue;
         }
         if (atomic_load_explicit(&s->generation, memory_order_acquire) != generation_before) {
-            lease_release(s, token);  /* someone refreshed since we were asked: that value is fresh */
+            lease_release(s, token);
+            atomic_fetch_add_explicit(&s->forced_refused, 1, memory_order_relaxed);
             *refreshed = true;
             return RS_OK;
         }
+        last = atomic_load_explicit(&s->last_forced_ms, memory_order_acquire);
+        if (last != 0 && now - last < p->refresh_min_interval_ms) {
+            lease_release(s, token);  /* another forced refresh ran (and failed) meanwhile: refused above */
+            continue;
+        }
+        atomic_store_explicit(&s->last_forced_ms, now, memory_order_release);
+        atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
         rs_status st = refresh_as_holder(s, p, fetch, ctx, token, 0, NULL, NULL, err);
         *refreshed = st == RS_OK;
         return st;
@@ -625,12 +637,16 @@ int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_s
     int64_t now = rs_clock_monotonic_ms();
     slot_meta meta;
     memset(&meta, 0, sizeof(meta));
-    if (atomic_load_explicit(&s->generation, memory_order_acquire) != 0 && read_slot(s, &meta, NULL)) {
-        out->generation = meta.generation;
-        out->fetched_at_unix_ms = meta.fetched_at_unix_ms;
+    out->generation = atomic_load_explicit(&s->generation, memory_order_acquire);
+    if (out->generation != 0) {
+        /* The counters are atomics; the rest is copied only when the seqlock gives a clean copy (a slot
+         * being rewritten still shows its generation, not "no value"). */
         out->expires_in_ms = atomic_load_explicit(&s->expires_at_ms, memory_order_acquire) - now;
-        memcpy(out->version_id, meta.version_id, sizeof(out->version_id));
-        memcpy(out->stages, meta.stages, sizeof(out->stages));
+        if (read_slot(s, &meta, NULL)) {
+            out->fetched_at_unix_ms = meta.fetched_at_unix_ms;
+            memcpy(out->version_id, meta.version_id, sizeof(out->version_id));
+            memcpy(out->stages, meta.stages, sizeof(out->stages));
+        }
     }
     out->fetches = atomic_load(&s->fetches);
     out->errors = atomic_load(&s->errors);

@@ -434,6 +434,111 @@ static void writer_killed_mid_write_never_yields_a_torn_value(void **state)
 #endif
 }
 
+
+/* Regression: a refused forced refresh must not return before the winning one has published, or the caller
+ * re-reads the old password right after asking for a new one (seen under php-fpm with more workers than cores). */
+static void refused_forced_refresh_never_returns_before_the_winner_publishes(void **state)
+{
+    (void)state;
+    const rs_shmcache_policy p = {.ttl_ms = 600000, .max_stale_ms = 600000, .refresh_min_interval_ms = 200,
+                                  .lease_ms = 5000, .backoff_base_ms = 100, .backoff_max_ms = 1000};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "raced-refresh", &err);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    atomic_store(&counters->delay_ms, 50);
+    _Atomic int *stale_reads = (_Atomic int *)&counters->fail;  /* reused as a shared counter here */
+    int bad_rounds = 0;
+    for (int round = 0; round < 20; round++) {
+        nap(250);  /* past refresh_min_interval: exactly one forced refresh may run this round */
+        uint64_t before = e.generation;
+        atomic_store(&counters->go, 0);
+        atomic_store(stale_reads, 0);
+        pid_t kids[16];
+        for (int i = 0; i < 16; i++) {
+            if ((kids[i] = fork()) == 0) {
+                while (!atomic_load(&counters->go)) {
+                }
+                bool refreshed = false;
+                if (rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, &refreshed, NULL) != RS_OK) {
+                    _exit(3);
+                }
+                rs_shmcache_entry mine = {.value = malloc(RS_SHMCACHE_VALUE_MAX + 1)};
+                bool cp;
+                if (rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, before, &mine, &cp, NULL) != RS_OK) {
+                    _exit(3);
+                }
+                if (mine.generation == before) {
+                    atomic_fetch_add(stale_reads, 1);
+                }
+                _exit(0);
+            }
+        }
+        atomic_store(&counters->go, 1);
+        for (int i = 0; i < 16; i++) {
+            int status;
+            waitpid(kids[i], &status, 0);
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        bad_rounds += atomic_load(stale_reads) > 0;
+        assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+        assert_true(e.generation > before);
+    }
+    atomic_store(stale_reads, 0);
+    atomic_store(&counters->delay_ms, 0);
+    assert_int_equal(bad_rounds, 0);
+    rs_shmcache_destroy(fresh);
+}
+
+/* Regression: after a writer died mid-write and AWS then fails, a process holding an intact copy must get it
+ * served as stale within max_stale, not a STALE_LIMIT measured from the clock's origin. */
+static void intact_copy_is_served_stale_after_a_torn_write_and_an_outage(void **state)
+{
+    (void)state;
+#ifdef RDSSECRET_DEBUG
+    const rs_shmcache_policy p = {.ttl_ms = 1500, .max_stale_ms = 60000, .refresh_min_interval_ms = 0,
+                                  .lease_ms = 300, .backoff_base_ms = 100, .backoff_max_ms = 200};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "torn-then-outage", &err);
+    rs_shmcache_entry mine = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &mine, &copied, &err), RS_OK);
+    uint64_t generation = mine.generation;
+    pid_t kid = fork();
+    if (kid == 0) {
+        rs_shmcache_debug_kill_mid_write = 1;
+        bool refreshed;
+        rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, &refreshed, NULL);
+        _exit(0);
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    atomic_store(&counters->fail, 1);
+    nap(400);
+    /* A process with no copy finds the slot torn and tries to fetch: that fails, it has nothing to serve. */
+    char *other = malloc(RS_SHMCACHE_VALUE_MAX + 1);
+    rs_shmcache_entry cold = {.value = other};
+    assert_int_not_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &cold, &copied, &err), RS_OK);
+    free(other);
+    /* Ours, with an intact copy, runs past its TTL while AWS still fails: served stale. */
+    nap(1500);
+    rs_shmcache_entry again = {.value = value_buf};
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, generation, &again, &copied, &err), RS_OK);
+    assert_true(again.stale);
+    assert_false(copied);
+    atomic_store(&counters->fail, 0);
+    rs_shmcache_destroy(fresh);
+#else
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +552,8 @@ int main(void)
         cmocka_unit_test(eight_forced_refreshes_at_once_cause_one_fetch),
         cmocka_unit_test(fetcher_killed_holding_the_lease_is_replaced_after_the_lease),
         cmocka_unit_test(writer_killed_mid_write_never_yields_a_torn_value),
+        cmocka_unit_test(refused_forced_refresh_never_returns_before_the_winner_publishes),
+        cmocka_unit_test(intact_copy_is_served_stale_after_a_torn_write_and_an_outage),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }
