@@ -15,6 +15,11 @@ PHP_ARG_ENABLE([rdssecret-debug],
   [no])
 
 if test "$PHP_RDSSECRET" != "no"; then
+  dnl The per-process cache copies and the fetch client are process-wide state; the host-wide cache is made
+  dnl for forking servers (php-fpm, Apache prefork). Thread-safe (ZTS) PHP is refused rather than half-supported.
+  if test "$PHP_THREAD_SAFETY" = "yes"; then
+    AC_MSG_ERROR([rdssecret supports NTS PHP only (php-fpm, Apache prefork, CLI); this PHP is thread-safe (ZTS)])
+  fi
   PKG_CHECK_MODULES([CURL], [libcurl >= 7.61.0])
   PHP_EVAL_LIBLINE([$CURL_LIBS], [RDSSECRET_SHARED_LIBADD])
   PHP_EVAL_INCLINE([$CURL_CFLAGS])

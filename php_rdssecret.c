@@ -63,23 +63,21 @@ static char *value_buffer;          /* per process, RS_SHMCACHE_VALUE_MAX + 1 by
 
 /* --- INI ------------------------------------------------------------------------------------------- */
 
-static ZEND_INI_MH(OnUpdatePositiveLong)
-{
-    zend_long value = ZEND_ATOL(ZSTR_VAL(new_value));
-    if (value < 1) {
-        return FAILURE;
+/* Bounds keep every derived millisecond value far from overflow (and the lease token within its bits). */
+#define RDSSECRET_MAX_SECONDS (10L * 365 * 86400)
+#define BOUNDED_LONG_HANDLER(name, min, max)                                                              \
+    static ZEND_INI_MH(name)                                                                              \
+    {                                                                                                     \
+        zend_long value = ZEND_ATOL(ZSTR_VAL(new_value));                                                 \
+        if (value < (min) || value > (max)) {                                                             \
+            return FAILURE;                                                                               \
+        }                                                                                                 \
+        return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);                          \
     }
-    return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
-}
-
-static ZEND_INI_MH(OnUpdateSlots)
-{
-    zend_long value = ZEND_ATOL(ZSTR_VAL(new_value));
-    if (value < 1 || value > 4096) {
-        return FAILURE;
-    }
-    return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
-}
+BOUNDED_LONG_HANDLER(OnUpdatePositiveSeconds, 1, RDSSECRET_MAX_SECONDS)
+BOUNDED_LONG_HANDLER(OnUpdateSeconds, 0, RDSSECRET_MAX_SECONDS)
+BOUNDED_LONG_HANDLER(OnUpdateMilliseconds, 1, 600000)
+BOUNDED_LONG_HANDLER(OnUpdateSlots, 1, 4096)
 
 /* Every setting is PHP_INI_SYSTEM: php.ini, or php_admin_value in an FPM pool. A script (ini_set,
  * .user.ini, php_value) can neither point the extension at another endpoint nor widen its secrets. */
@@ -96,15 +94,17 @@ PHP_INI_BEGIN()
         endpoint, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.version_stage", "AWSCURRENT", PHP_INI_SYSTEM, OnUpdateString,
         version_stage, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.ttl", "300", PHP_INI_SYSTEM, OnUpdatePositiveLong,
+    STD_PHP_INI_ENTRY("rdssecret.allowed_version_stages", "AWSCURRENT,AWSPENDING,AWSPREVIOUS", PHP_INI_SYSTEM,
+        OnUpdateString, allowed_version_stages, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.ttl", "300", PHP_INI_SYSTEM, OnUpdatePositiveSeconds,
         ttl, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.max_stale", "86400", PHP_INI_SYSTEM, OnUpdateLongGEZero,
+    STD_PHP_INI_ENTRY("rdssecret.max_stale", "86400", PHP_INI_SYSTEM, OnUpdateSeconds,
         max_stale, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.refresh_min_interval", "5", PHP_INI_SYSTEM, OnUpdateLongGEZero,
+    STD_PHP_INI_ENTRY("rdssecret.refresh_min_interval", "5", PHP_INI_SYSTEM, OnUpdateSeconds,
         refresh_min_interval, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.connect_timeout_ms", "1000", PHP_INI_SYSTEM, OnUpdatePositiveLong,
+    STD_PHP_INI_ENTRY("rdssecret.connect_timeout_ms", "1000", PHP_INI_SYSTEM, OnUpdateMilliseconds,
         connect_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.timeout_ms", "3000", PHP_INI_SYSTEM, OnUpdatePositiveLong,
+    STD_PHP_INI_ENTRY("rdssecret.timeout_ms", "3000", PHP_INI_SYSTEM, OnUpdateMilliseconds,
         timeout_ms, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.ca_file", "", PHP_INI_SYSTEM, OnUpdateString,
         ca_file, zend_rdssecret_globals, rdssecret_globals)
@@ -208,30 +208,61 @@ static rs_shmcache_policy cache_policy(void)
 
 /* --- this process's copies ----------------------------------------------------------------------------- */
 
-static void release_secret_string(zend_string **s)
+/* A per-process copy handed to scripts without copying. It is flagged as an interned string: the engine then
+ * never refcounts or frees it, and treats it as immutable (a script that modifies it gets its own copy).
+ * Like the engine's own request-interned strings it must outlive every request that saw it, so a replaced
+ * copy is retired, and wiped and freed only when the next request starts. Not IS_STR_PERMANENT: nothing may
+ * keep it beyond that. */
+static zend_string *secret_string_new(const char *value, size_t len)
 {
-    if (*s) {
-        /* Wipe when ours is the last reference; a script may still hold it otherwise. */
-        if (GC_REFCOUNT(*s) == 1) {
-            OPENSSL_cleanse(ZSTR_VAL(*s), ZSTR_LEN(*s));
-        }
-        zend_string_release(*s);
-        *s = NULL;
-    }
+    zend_string *s = zend_string_init(value, len, 1);
+    zend_string_hash_val(s);  /* interned strings carry their hash: they may become array keys */
+    GC_SET_REFCOUNT(s, 1);
+    GC_TYPE_INFO(s) = GC_STRING | ((IS_STR_INTERNED | IS_STR_PERSISTENT) << GC_FLAGS_SHIFT);
+    return s;
 }
 
-static void local_entry_clear(rdssecret_local_entry *e)
+static void secret_string_free(zend_string *s)
 {
-    release_secret_string(&e->password);
+    OPENSSL_cleanse(ZSTR_VAL(s), ZSTR_LEN(s));
+    pefree(s, 1);
+}
+
+static void secret_string_retire(zend_string *s)
+{
+    if (RDSSECRET_G(retired_count) == RDSSECRET_G(retired_capacity)) {
+        uint32_t capacity = RDSSECRET_G(retired_capacity) ? RDSSECRET_G(retired_capacity) * 2 : 16;
+        RDSSECRET_G(retired) = perealloc(RDSSECRET_G(retired), capacity * sizeof(zend_string *), 1);
+        RDSSECRET_G(retired_capacity) = capacity;
+    }
+    RDSSECRET_G(retired)[RDSSECRET_G(retired_count)++] = s;
+}
+
+/* Wipe and free the copies replaced during earlier requests: no script can hold them any more. */
+static void free_retired_strings(void)
+{
+    for (uint32_t i = 0; i < RDSSECRET_G(retired_count); i++) {
+        secret_string_free(RDSSECRET_G(retired)[i]);
+    }
+    RDSSECRET_G(retired_count) = 0;
+}
+
+static void local_entry_clear(rdssecret_local_entry *e, bool retire)
+{
     for (uint32_t i = 0; i < e->field_count; i++) {
-        zend_string_release(e->field_keys[i]);
-        release_secret_string(&e->field_values[i]);
+        if (retire) {
+            secret_string_retire(e->field_keys[i]);
+            secret_string_retire(e->field_values[i]);
+        } else {
+            secret_string_free(e->field_keys[i]);
+            secret_string_free(e->field_values[i]);
+        }
     }
     if (e->field_keys) {
         pefree(e->field_keys, 1);
         pefree(e->field_values, 1);
     }
-    memset(e, 0, sizeof(*e));
+    memset(e, 0, sizeof(*e));  /* password pointed at one of the field values */
 }
 
 static rdssecret_local_entry *local_entries(void)
@@ -245,7 +276,7 @@ static rdssecret_local_entry *local_entries(void)
 /* Rebuild a local entry from a fresh copy of the slot (value in value_buffer). */
 static bool local_entry_fill(rdssecret_local_entry *e, const rs_shmcache_entry *src, const char *secret_id)
 {
-    local_entry_clear(e);
+    local_entry_clear(e, true);
     e->is_binary = src->is_binary;
     memcpy(e->version_id, src->version_id, sizeof(e->version_id));
     memcpy(e->stages, src->stages, sizeof(e->stages));
@@ -261,13 +292,10 @@ static bool local_entry_fill(rdssecret_local_entry *e, const rs_shmcache_entry *
         e->field_keys = pecalloc(fields.count ? fields.count : 1, sizeof(zend_string *), 1);
         e->field_values = pecalloc(fields.count ? fields.count : 1, sizeof(zend_string *), 1);
         for (size_t i = 0; i < fields.count; i++) {
-            e->field_keys[i] = zend_string_init(fields.fields[i].key, strlen(fields.fields[i].key), 1);
-            e->field_values[i] = zend_string_init(fields.fields[i].value, fields.fields[i].value_len, 1);
-            /* Process-local persistent strings that scripts refcount: tell debug builds this is intended. */
-            GC_MAKE_PERSISTENT_LOCAL(e->field_keys[i]);
-            GC_MAKE_PERSISTENT_LOCAL(e->field_values[i]);
+            e->field_keys[i] = secret_string_new(fields.fields[i].key, strlen(fields.fields[i].key));
+            e->field_values[i] = secret_string_new(fields.fields[i].value, fields.fields[i].value_len);
             if (strcmp(fields.fields[i].key, "password") == 0) {
-                e->password = zend_string_copy(e->field_values[i]);
+                e->password = e->field_values[i];
             }
         }
         rs_secret_fields_free(&fields);
@@ -277,22 +305,24 @@ static bool local_entry_fill(rdssecret_local_entry *e, const rs_shmcache_entry *
 
 /* --- resolving a call to a slot -------------------------------------------------------------------------- */
 
-static bool id_is_allowed(const char *id)
+/* Whether a comma/space-separated list names this exact string. */
+static bool list_contains(const char *list, const char *item)
 {
-    if (strcmp(id, RDSSECRET_G(secret_id)) == 0) {
-        return true;
-    }
-    const char *list = RDSSECRET_G(allowed_secret_ids);
-    size_t id_len = strlen(id);
+    size_t item_len = strlen(item);
     while (list && *list) {
         list += strspn(list, ", \t");
         size_t n = strcspn(list, ", \t");
-        if (n == id_len && n > 0 && memcmp(list, id, n) == 0) {
+        if (n == item_len && n > 0 && memcmp(list, item, n) == 0) {
             return true;
         }
         list += n;
     }
     return false;
+}
+
+static bool id_is_allowed(const char *id)
+{
+    return strcmp(id, RDSSECRET_G(secret_id)) == 0 || list_contains(RDSSECRET_G(allowed_secret_ids), id);
 }
 
 static bool text_is_clean(const zend_string *s)
@@ -312,13 +342,37 @@ typedef struct {
     int slot;
 } target;
 
+/* The cache key: secret id, stage, and where it is fetched from (pools of one host may use other regions or
+ * endpoints for the same name). Settings first, then the environment the fetch will use. */
+static bool build_key(const char *secret_id, const char *version_stage, char *key, size_t key_len)
+{
+    const char *region = ini_or_null(RDSSECRET_G(region));
+    if (!region) {
+        region = ini_or_null(getenv("AWS_REGION"));
+    }
+    if (!region) {
+        region = ini_or_null(getenv("AWS_DEFAULT_REGION"));
+    }
+    const char *endpoint = ini_or_null(RDSSECRET_G(endpoint));
+    if (!endpoint) {
+        endpoint = ini_or_null(getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"));
+    }
+    if (!endpoint) {
+        endpoint = ini_or_null(getenv("AWS_ENDPOINT_URL"));
+    }
+    int n = snprintf(key, key_len, "%s%c%s%c%.63s%c%.511s", secret_id, KEY_SEPARATOR, version_stage, KEY_SEPARATOR,
+                     region ? region : "", KEY_SEPARATOR, endpoint ? endpoint : "");
+    return n > 0 && (size_t)n < key_len;
+}
+
 /* Which secret a call names, checked against the configuration. false with an exception thrown. */
 static bool resolve_target(zend_string *secret_id, uint32_t id_arg, zend_string *version_stage, uint32_t stage_arg,
                            target *t)
 {
-    if (!RDSSECRET_G(enabled)) {
+    if (!RDSSECRET_G(enabled) || !rdssecret_shm) {
+        /* The cache is made at startup: enabling rdssecret in a pool when php.ini disabled it has no effect. */
         throw_status(secret_id ? ZSTR_VAL(secret_id) : RDSSECRET_G(secret_id), RS_ERR_DISABLED,
-                     "rdssecret is disabled (rdssecret.enabled=0)");
+                     "rdssecret is disabled (rdssecret.enabled=0 in php.ini at startup)");
         return false;
     }
     if (secret_id) {
@@ -344,23 +398,29 @@ static bool resolve_target(zend_string *secret_id, uint32_t id_arg, zend_string 
     }
     bool is_default = (!secret_id || strcmp(t->secret_id, RDSSECRET_G(secret_id)) == 0) &&
                       (!version_stage || strcmp(t->version_stage, RDSSECRET_G(version_stage)) == 0);
-    if (!is_default && secret_id && !id_is_allowed(t->secret_id)) {
-        throw_status(t->secret_id, RS_ERR_NOT_ALLOWED,
-                     "this secret id is not allowed here (see rdssecret.secret_id and rdssecret.allowed_secret_ids)");
-        return false;
-    }
     if (is_default && RDSSECRET_G(default_slot) >= 0) {
         t->slot = RDSSECRET_G(default_slot);
         return true;
     }
-    size_t id_len = strlen(t->secret_id), stage_len = strlen(t->version_stage);
-    char *key = emalloc(id_len + stage_len + 2);
-    memcpy(key, t->secret_id, id_len);
-    key[id_len] = KEY_SEPARATOR;
-    memcpy(key + id_len + 1, t->version_stage, stage_len + 1);
+    if (secret_id && !id_is_allowed(t->secret_id)) {
+        throw_status(t->secret_id, RS_ERR_NOT_ALLOWED,
+                     "this secret id is not allowed here (see rdssecret.secret_id and rdssecret.allowed_secret_ids)");
+        return false;
+    }
+    /* Every (secret, stage) takes a host-wide slot for good: only configured stages may. */
+    if (version_stage && strcmp(t->version_stage, RDSSECRET_G(version_stage)) != 0 &&
+        !list_contains(RDSSECRET_G(allowed_version_stages), t->version_stage)) {
+        throw_status(t->secret_id, RS_ERR_NOT_ALLOWED,
+                     "this version stage is not allowed here (see rdssecret.allowed_version_stages)");
+        return false;
+    }
+    char key[RS_SHMCACHE_KEY_MAX];
+    if (!build_key(t->secret_id, t->version_stage, key, sizeof(key))) {
+        throw_status(t->secret_id, RS_ERR_CONFIG, "the secret id, stage, region and endpoint are too long together");
+        return false;
+    }
     rs_error err;
     t->slot = rs_shmcache_slot(rdssecret_shm, key, &err);
-    efree(key);
     if (t->slot < 0) {
         throw_error(t->secret_id, &err);
         return false;
@@ -442,7 +502,7 @@ PHP_FUNCTION(rds_secret_password)
         throw_status(t.secret_id, RS_ERR_MALFORMED, "the secret is a JSON object without a \"password\" field");
         RETURN_THROWS();
     }
-    RETURN_STR_COPY(e->password);
+    RETURN_INTERNED_STR(e->password);
 }
 
 PHP_FUNCTION(rds_secret_get)
@@ -470,9 +530,8 @@ PHP_FUNCTION(rds_secret_get)
     array_init_size(return_value, e->field_count);
     for (uint32_t i = 0; i < e->field_count; i++) {
         zval v;
-        ZVAL_STR_COPY(&v, e->field_values[i]);
-        zend_symtable_str_update(Z_ARRVAL_P(return_value), ZSTR_VAL(e->field_keys[i]), ZSTR_LEN(e->field_keys[i]),
-                                 &v);
+        ZVAL_INTERNED_STR(&v, e->field_values[i]);
+        zend_symtable_update(Z_ARRVAL_P(return_value), e->field_keys[i], &v);
     }
 }
 
@@ -504,13 +563,15 @@ PHP_FUNCTION(rds_secret_refresh)
     RETURN_BOOL(refreshed);
 }
 
-/* Split a slot key into secret id and stage. */
+/* The secret id and stage of a slot key (id, stage, region, endpoint separated by KEY_SEPARATOR). */
 static void split_key(const char *key, char *id, size_t id_len, char *stage, size_t stage_len)
 {
-    const char *sep = strrchr(key, KEY_SEPARATOR);
+    const char *sep = strchr(key, KEY_SEPARATOR);
     size_t n = sep ? (size_t)(sep - key) : strlen(key);
     snprintf(id, id_len, "%.*s", (int)n, key);
-    snprintf(stage, stage_len, "%s", sep ? sep + 1 : "");
+    const char *rest = sep ? sep + 1 : "";
+    const char *end = strchr(rest, KEY_SEPARATOR);
+    snprintf(stage, stage_len, "%.*s", (int)(end ? (size_t)(end - rest) : strlen(rest)), rest);
 }
 
 static void add_stages(zval *arr, const char *stages)
@@ -600,6 +661,9 @@ PHP_FUNCTION(rds_secret_info)
         }
         char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
         split_key(info.key, id, sizeof(id), stage, sizeof(stage));
+        if (!id_is_allowed(id)) {
+            continue;  /* another pool's secret: not this pool's business */
+        }
         zval s, stages;
         array_init(&s);
         add_assoc_long(&s, "slot", (zend_long)i);
@@ -691,10 +755,16 @@ static PHP_MSHUTDOWN_FUNCTION(rdssecret)
     }
     if (RDSSECRET_G(local) && rdssecret_shm) {
         for (size_t i = 0; i < rs_shmcache_slot_count(rdssecret_shm); i++) {
-            local_entry_clear(&RDSSECRET_G(local)[i]);
+            local_entry_clear(&RDSSECRET_G(local)[i], false);
         }
         pefree(RDSSECRET_G(local), 1);
         RDSSECRET_G(local) = NULL;
+    }
+    free_retired_strings();
+    if (RDSSECRET_G(retired)) {
+        pefree(RDSSECRET_G(retired), 1);
+        RDSSECRET_G(retired) = NULL;
+        RDSSECRET_G(retired_capacity) = 0;
     }
     if (value_buffer) {
         pefree(value_buffer, 1);
@@ -721,6 +791,9 @@ static PHP_RINIT_FUNCTION(rdssecret)
     ZEND_TSRMLS_CACHE_UPDATE();
 #endif
     RDSSECRET_G(request_serial)++;
+    if (RDSSECRET_G(retired_count)) {
+        free_retired_strings();
+    }
     return SUCCESS;
 }
 
@@ -754,6 +827,9 @@ static PHP_MINFO_FUNCTION(rdssecret)
             }
             char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX], name[RS_SHMCACHE_KEY_MAX * 2 + 16];
             split_key(info.key, id, sizeof(id), stage, sizeof(stage));
+            if (!id_is_allowed(id)) {
+                continue;
+            }
             snprintf(name, sizeof(name), "Secret %s (%s)", id, stage);
             if (info.generation) {
                 snprintf(buf, sizeof(buf),

@@ -18,6 +18,7 @@ ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     char *region;
     char *endpoint;
     char *version_stage;
+    char *allowed_version_stages;
     zend_long ttl;
     zend_long max_stale;
     zend_long refresh_min_interval;
@@ -34,6 +35,9 @@ ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     struct rdssecret_local_entry *local;   /* one per shared slot, made on first use */
     uint64_t request_serial;               /* counts requests: a value read in a request is pinned to it */
     int default_slot;                      /* slot of (secret_id, version_stage), -1 until first use */
+    zend_string **retired;                 /* replaced copies, freed when the next request starts */
+    uint32_t retired_count;
+    uint32_t retired_capacity;
 ZEND_END_MODULE_GLOBALS(rdssecret)
 
 ZEND_EXTERN_MODULE_GLOBALS(rdssecret)

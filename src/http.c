@@ -289,6 +289,15 @@ static rs_status status_for_curl(CURLcode rc)
     }
 }
 
+/* Header lines may hold a session token or a signature: wipe them before libcurl frees them. */
+static void free_header_list(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h; h = h->next) {
+        OPENSSL_cleanse(h->data, strlen(h->data));
+    }
+    curl_slist_free_all(headers);
+}
+
 /* Header lines are built by us from fixed names; refuse CR/LF in values so no header can be injected. */
 static bool header_is_clean(const rs_header *h)
 {
@@ -324,14 +333,14 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
         const rs_header *h = &req->headers[i];
         if (!header_is_clean(h)) {
             curl_easy_cleanup(curl);
-            curl_slist_free_all(headers);
+            free_header_list(headers);
             return rs_error_set(err, RS_ERR_INVALID_PARAMETER, "header '%.64s' holds a line break", h->name);
         }
         int n = snprintf(line, sizeof(line), "%s: %s", h->name, h->value);
         if (n < 0 || (size_t)n >= sizeof(line)) {
             OPENSSL_cleanse(line, sizeof(line));
             curl_easy_cleanup(curl);
-            curl_slist_free_all(headers);
+            free_header_list(headers);
             return rs_error_set(err, RS_ERR_INVALID_PARAMETER, "header '%.64s' is too long", h->name);
         }
         if (strcasecmp(h->name, "Content-Type") == 0) {
@@ -341,7 +350,7 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
         OPENSSL_cleanse(line, sizeof(line));  /* lines may hold a session token */
         if (!next) {
             curl_easy_cleanup(curl);
-            curl_slist_free_all(headers);
+            free_header_list(headers);
             return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
         }
         headers = next;
@@ -407,7 +416,7 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
-    curl_slist_free_all(headers);
+    free_header_list(headers);
 
     if (rc != CURLE_OK || sink.too_large) {
         rs_status failure = sink.too_large ? RS_ERR_TOO_LARGE : status_for_curl(rc);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,7 @@ typedef struct {
     _Atomic uint32_t consecutive_failures;
     _Atomic uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused;
     _Atomic uint64_t error_seq;
+    _Atomic uint32_t key_ready;               /* key[] is written (once, by the claimer) */
     slot_error error;
     char key[RS_SHMCACHE_KEY_MAX];
     slot_meta meta;
@@ -167,25 +169,43 @@ size_t rs_shmcache_slots_used(const rs_shmcache *c)
     return used;
 }
 
+/* Whether slot s holds exactly this key. The hash is only a filter: a key is compared in full, so a crafted
+ * collision cannot make one pool's key find another pool's slot. */
+static bool slot_holds_key(slot *s, const char *key)
+{
+    /* The claimer writes the key right after its CAS; wait (bounded) for it. */
+    for (int tries = 0; !atomic_load_explicit(&s->key_ready, memory_order_acquire); tries++) {
+        if (tries > 10000) {
+            return false;  /* the claimer died between CAS and copy: the slot is lost, not misused */
+        }
+        sched_yield();
+    }
+    return strcmp(s->key, key) == 0;
+}
+
 int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err)
 {
+    if (strlen(key) >= RS_SHMCACHE_KEY_MAX) {
+        rs_error_set(err, RS_ERR_INVALID_PARAMETER, "cache key too long");
+        return -1;
+    }
     uint64_t h = key_hash(key);
     for (size_t i = 0; i < c->slot_count; i++) {
-        uint64_t cur = atomic_load_explicit(&c->slots[i].key_hash, memory_order_acquire);
-        if (cur == h) {
-            return (int)i;
-        }
+        slot *s = &c->slots[i];
+        uint64_t cur = atomic_load_explicit(&s->key_hash, memory_order_acquire);
         if (cur == 0) {
             /* The first free slot: everyone claiming a new key tries this same one, so a race on one key
              * ends with one slot, and a lost race on another key moves on to the next free slot. */
             uint64_t expected = 0;
-            if (atomic_compare_exchange_strong(&c->slots[i].key_hash, &expected, h)) {
-                snprintf(c->slots[i].key, sizeof(c->slots[i].key), "%s", key);
+            if (atomic_compare_exchange_strong(&s->key_hash, &expected, h)) {
+                memcpy(s->key, key, strlen(key) + 1);
+                atomic_store_explicit(&s->key_ready, 1, memory_order_release);
                 return (int)i;
             }
-            if (expected == h) {
-                return (int)i;
-            }
+            cur = expected;
+        }
+        if (cur == h && slot_holds_key(s, key)) {
+            return (int)i;
         }
     }
     rs_error_set(err, RS_ERR_CACHE_FULL,
@@ -633,7 +653,10 @@ int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_s
         return 0;
     }
     out->in_use = true;
-    snprintf(out->key, sizeof(out->key), "%s", s->key);
+    if (atomic_load_explicit(&s->key_ready, memory_order_acquire)) {
+        memcpy(out->key, s->key, sizeof(out->key));
+        out->key[sizeof(out->key) - 1] = '\0';
+    }
     int64_t now = rs_clock_monotonic_ms();
     slot_meta meta;
     memset(&meta, 0, sizeof(meta));

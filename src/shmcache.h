@@ -14,7 +14,7 @@
 #include "sm.h"
 
 #define RS_SHMCACHE_VALUE_MAX RS_SM_MAX_SECRET_BYTES
-#define RS_SHMCACHE_KEY_MAX 512        /* shown in MINFO; identity is the 64-bit key hash */
+#define RS_SHMCACHE_KEY_MAX 3072       /* id (2048) + stage (256) + region + endpoint, with separators */
 #define RS_SHMCACHE_VERSION_ID_MAX 65
 #define RS_SHMCACHE_STAGES_MAX 256
 #define RS_SHMCACHE_ARN_MAX 1024
@@ -82,7 +82,8 @@ size_t rs_shmcache_slots_used(const rs_shmcache *c);
 bool rs_shmcache_is_locked(const rs_shmcache *c);
 int rs_shmcache_describe_slot(const rs_shmcache *c, size_t index, rs_shmcache_slot_info *out);
 
-/* The slot for a key, claimed if new; -1 with RS_ERR_CACHE_FULL when every slot holds another key. */
+/* The slot for a key (compared in full), claimed if new; -1 with RS_ERR_CACHE_FULL when every slot holds
+ * another key, or RS_ERR_INVALID_PARAMETER when the key is longer than RS_SHMCACHE_KEY_MAX - 1. */
 int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err);
 
 /* The hit test, on the hot path: the caller's copy (generation, expires_at) is still good at now_ms.

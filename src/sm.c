@@ -464,8 +464,10 @@ rs_status rs_sm_call(rs_sm_client *c, const char *operation, const char *request
 
 /* --- operations ------------------------------------------------------------------------------------ */
 
-/* Serialize, call, parse. The request JSON may hold a secret (PutSecretValue): it is wiped. */
-static rs_status call_json(rs_sm_client *c, const char *operation, cJSON *request, cJSON **response, rs_error *err)
+/* Serialize, call, parse. The request JSON may hold a secret (PutSecretValue): it is wiped.
+ * refuse_nul: an escaped NUL (\u0000) in the answer is refused, since C strings would cut the value there. */
+static rs_status call_json_checked(rs_sm_client *c, const char *operation, cJSON *request, bool refuse_nul,
+                                   cJSON **response, rs_error *err)
 {
     char *body = cJSON_PrintUnformatted(request);
     if (!body) {
@@ -478,6 +480,12 @@ static rs_status call_json(rs_sm_client *c, const char *operation, cJSON *reques
     if (st != RS_OK) {
         return st;
     }
+    if (refuse_nul && memmem(answer, answer_len, "\\u0000", 6)) {
+        OPENSSL_cleanse(answer, answer_len);
+        free(answer);
+        return rs_error_set(err, RS_ERR_MALFORMED, "Secrets Manager %s answered a value holding a NUL character, "
+                                                   "which rdssecret cannot return intact", operation);
+    }
     *response = cJSON_ParseWithLength(answer, answer_len);
     OPENSSL_cleanse(answer, answer_len);
     free(answer);
@@ -488,6 +496,11 @@ static rs_status call_json(rs_sm_client *c, const char *operation, cJSON *reques
                             operation);
     }
     return RS_OK;
+}
+
+static rs_status call_json(rs_sm_client *c, const char *operation, cJSON *request, cJSON **response, rs_error *err)
+{
+    return call_json_checked(c, operation, request, false, response, err);
 }
 
 static bool add_string(cJSON *obj, const char *key, const char *value)
@@ -611,7 +624,7 @@ rs_status rs_sm_get_secret_value(rs_sm_client *c, const char *secret_id, const c
         return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
     }
     cJSON *resp = NULL;
-    rs_status st = call_json(c, "GetSecretValue", req, &resp, err);
+    rs_status st = call_json_checked(c, "GetSecretValue", req, true, &resp, err);
     cJSON_Delete(req);
     if (st != RS_OK) {
         return st;

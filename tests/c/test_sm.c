@@ -267,6 +267,17 @@ static void get_secret_value_returns_tricky_bytes_identical(void **state)
     assert_int_equal(fake_aws_count(&fake, "GetSecretValue"), 1);
 }
 
+static void secret_with_nul_is_refused_not_cut(void **state)
+{
+    sm_fixture *fx = *state;
+    put_fixture(&fake, "app/nul", "\"before\\u0000after\"");
+    rs_secret_value v;
+    rs_error err;
+    assert_int_equal(rs_sm_get_secret_value(&fx->client, "app/nul", NULL, NULL, &v, &err), RS_ERR_MALFORMED);
+    assert_non_null(strstr(err.message, "NUL"));
+    assert_null(strstr(err.message, "before"));
+}
+
 static void get_secret_value_binary(void **state)
 {
     sm_fixture *fx = *state;
@@ -705,6 +716,7 @@ int main(void)
         cmocka_unit_test(retry_policy),
         cmocka_unit_test(backoff_is_full_jitter_capped),
         FAKE_TEST(get_secret_value_returns_tricky_bytes_identical),
+        FAKE_TEST(secret_with_nul_is_refused_not_cut),
         FAKE_TEST(get_secret_value_binary),
         FAKE_TEST(get_secret_value_by_stage_and_version),
         FAKE_TEST(get_secret_value_invalid_arguments),

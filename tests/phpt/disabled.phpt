@@ -15,5 +15,5 @@ try {
 var_dump(rds_secret_info()['enabled']);
 ?>
 --EXPECT--
-DISABLED: rdssecret: secret 'prod/wordpress/db': rdssecret is disabled (rdssecret.enabled=0)
+DISABLED: rdssecret: secret 'prod/wordpress/db': rdssecret is disabled (rdssecret.enabled=0 in php.ini at startup)
 bool(false)

@@ -46,6 +46,7 @@ Shared cache => %d bytes, 0 of 16 slots used, %s
 --
 Directive => Local Value => Master Value
 rdssecret.allowed_secret_ids => no value => no value
+rdssecret.allowed_version_stages => AWSCURRENT,AWSPENDING,AWSPREVIOUS => AWSCURRENT,AWSPENDING,AWSPREVIOUS
 rdssecret.ca_file => no value => no value
 rdssecret.connect_timeout_ms => 1000 => 1000
 rdssecret.enabled => On => On
