@@ -31,6 +31,7 @@
 
 #ifdef RDSSECRET_DEBUG
 int rs_shmcache_debug_kill_mid_write = 0;
+int rs_shmcache_debug_corrupt_after_write = 0;
 #endif
 
 /* What the seqlock protects: copied out whole by readers. */
@@ -44,6 +45,7 @@ typedef struct {
     char arn[RS_SHMCACHE_ARN_MAX];
     uint32_t is_binary;
     uint32_t value_len;
+    uint64_t value_check;    /* hash of the value and its length, see value_check() */
 } slot_meta;
 
 typedef struct {
@@ -259,6 +261,19 @@ static void lease_release(slot *s, uint64_t token)
 /* --- seqlock ---------------------------------------------------------------------------------------- */
 
 /* Copy the slot's metadata (and value, when value_out is set). false when no clean copy could be made. */
+/* The seqlock alone cannot catch one case: a lease holder descheduled past its lease while writing, whose
+ * late bytes land after a newer holder's write made seq even again (both writers end on the same even seq).
+ * So every copy of a value is also checked against a hash its writer stored; a mismatch is a torn copy. */
+static uint64_t value_check(const char *bytes, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)len;  /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)bytes[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
 static bool read_slot(slot *s, slot_meta *meta, char *value_out)
 {
     for (int tries = 0; tries < SEQLOCK_TRIES; tries++) {
@@ -277,6 +292,9 @@ static bool read_slot(slot *s, slot_meta *meta, char *value_out)
         }
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&s->seq, memory_order_relaxed) == before) {
+            if (value_out && value_check(value_out, len) != meta->value_check) {
+                return false;  /* mixed bytes from two writers: never hand them out */
+            }
             meta->value_len = (uint32_t)len;
             return true;
         }
@@ -297,7 +315,8 @@ static void join_stages(const rs_secret_value *v, char *out, size_t out_len)
     }
 }
 
-static void write_slot(slot *s, const rs_secret_value *v, int64_t expires_at_ms)
+/* Write a value under the seqlock; returns its generation. The written metadata is also copied to *written. */
+static uint64_t write_slot(slot *s, const rs_secret_value *v, int64_t expires_at_ms, slot_meta *written)
 {
     uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
     /* An odd seq here was left by a writer that died mid-write: keep it odd and finish the job. */
@@ -330,9 +349,19 @@ static void write_slot(slot *s, const rs_secret_value *v, int64_t expires_at_ms)
     }
     s->value[len] = '\0';
     m->value_len = (uint32_t)len;
+    m->value_check = value_check(bytes, len);
     atomic_store_explicit(&s->seq, (seq | 1) + 1, memory_order_release);
+#ifdef RDSSECRET_DEBUG
+    if (rs_shmcache_debug_corrupt_after_write > 0 && len > 0) {
+        /* Test hook: a late writer's stray byte after the slot was published. */
+        rs_shmcache_debug_corrupt_after_write = 0;
+        s->value[len / 2] ^= 0x20;
+    }
+#endif
+    *written = *m;
     atomic_store_explicit(&s->expires_at_ms, expires_at_ms, memory_order_release);
     atomic_store_explicit(&s->generation, generation, memory_order_release);
+    return generation;
 }
 
 static void record_error(slot *s, const rs_error *e)
@@ -437,8 +466,7 @@ static int64_t backoff_ms(const rs_shmcache_policy *p, uint32_t failures)
 
 /* The lease holder's work: fetch with no lock held, then publish the value or the failure. */
 static rs_status refresh_as_holder(slot *s, const rs_shmcache_policy *p, rs_shmcache_fetch_fn fetch, void *ctx,
-                                   uint64_t token, uint64_t have_generation, rs_shmcache_entry *out, bool *copied,
-                                   rs_error *err)
+                                   uint64_t token, rs_shmcache_entry *out, bool *copied, rs_error *err)
 {
     rs_secret_value v;
     rs_error fetch_err;
@@ -451,24 +479,38 @@ static rs_status refresh_as_holder(slot *s, const rs_shmcache_policy *p, rs_shmc
     }
     int64_t now = rs_clock_monotonic_ms();
     if (st == RS_OK) {
+        slot_meta written;
+        memset(&written, 0, sizeof(written));
         if (lease_still_mine(s, token)) {
-            write_slot(s, &v, now + p->ttl_ms);
+            write_slot(s, &v, now + p->ttl_ms, &written);
             atomic_store_explicit(&s->consecutive_failures, 0, memory_order_relaxed);
             atomic_store_explicit(&s->next_attempt_ms, 0, memory_order_relaxed);
         }
-        /* else: we outlived our lease and a newer holder owns the slot; it publishes its own fetch. */
+        /* else: we outlived our lease and a newer holder owns the slot; it publishes its own fetch, and ours
+         * goes to the caller with generation 0 (never current, so its next call reads the slot). */
         atomic_fetch_add_explicit(&s->fetches, 1, memory_order_relaxed);
         lease_release(s, token);
-        rs_secret_value_free(&v);
-        if (!out) {
-            return RS_OK;
-        }
-        for (int i = 0; i < 3; i++) {
-            if (deliver(s, have_generation, out, copied, false) == DELIVERED) {
-                return RS_OK;
+        if (out) {
+            /* The caller gets the value fetched, not a re-read of the slot. */
+            const char *bytes = v.secret_string ? v.secret_string : (const char *)v.secret_binary;
+            size_t len = v.secret_string ? v.secret_string_len : v.secret_binary_len;
+            if (written.generation == 0) {
+                written.expires_at_ms = now;
+                written.fetched_at_unix_ms = rs_clock_unix_ms();
+                written.created_date = v.created_date;
+                written.is_binary = v.secret_string == NULL;
+                snprintf(written.version_id, sizeof(written.version_id), "%s", v.version_id ? v.version_id : "");
+                join_stages(&v, written.stages, sizeof(written.stages));
+                snprintf(written.arn, sizeof(written.arn), "%s", v.arn ? v.arn : "");
             }
+            memcpy(out->value, bytes, len);
+            out->value[len] = '\0';
+            written.value_len = (uint32_t)len;
+            fill_entry(out, &written, false);
+            *copied = true;
         }
-        return rs_error_set(err, RS_ERR_INTERNAL, "the shared cache slot is being rewritten; try again");
+        rs_secret_value_free(&v);
+        return RS_OK;
     }
 
     uint32_t failures = atomic_fetch_add_explicit(&s->consecutive_failures, 1, memory_order_relaxed) + 1;
@@ -545,7 +587,7 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot_index, const rs_shmcache_poli
                     lease_release(s, token);
                     continue;
                 }
-                rs_status st = refresh_as_holder(s, p, fetch, ctx, token, have_generation, out, copied, err);
+                rs_status st = refresh_as_holder(s, p, fetch, ctx, token, out, copied, err);
                 if (st == RS_OK) {
                     return RS_OK;
                 }
@@ -635,7 +677,7 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
         }
         atomic_store_explicit(&s->last_forced_ms, now, memory_order_release);
         atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
-        rs_status st = refresh_as_holder(s, p, fetch, ctx, token, 0, NULL, NULL, err);
+        rs_status st = refresh_as_holder(s, p, fetch, ctx, token, NULL, NULL, err);
         *refreshed = st == RS_OK;
         return st;
     }

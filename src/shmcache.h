@@ -113,6 +113,9 @@ int64_t rs_clock_unix_ms(void);
  * through, leaving the slot mid-write. Only compiled in with RDSSECRET_DEBUG. */
 #ifdef RDSSECRET_DEBUG
 extern int rs_shmcache_debug_kill_mid_write;
+/* Test hook: when set, the next value write flips one byte of the value after publishing it (as a writer that
+ * outlived its lease would), so readers must refuse the copy. */
+extern int rs_shmcache_debug_corrupt_after_write;
 #endif
 
 #endif

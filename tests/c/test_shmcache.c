@@ -539,6 +539,37 @@ static void intact_copy_is_served_stale_after_a_torn_write_and_an_outage(void **
 #endif
 }
 
+/* A late writer's bytes landing after a newer value was published cannot be seen through the seqlock: the
+ * value hash must catch them, and the slot must be rewritten rather than served torn. */
+static void bytes_changed_after_publishing_are_never_served(void **state)
+{
+    (void)state;
+#ifdef RDSSECRET_DEBUG
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "late-writer", &err);
+    atomic_store(&counters->fetches, 0);
+    rs_shmcache_debug_corrupt_after_write = 1;
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    /* The fetching process delivers from the slot too: it must not get the flipped byte. */
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    assert_untorn(&e);
+    /* A cold reader: no torn copy, and the slot was rewritten by a second fetch. */
+    char *other = malloc(RS_SHMCACHE_VALUE_MAX + 1);
+    rs_shmcache_entry cold = {.value = other};
+    assert_int_equal(rs_shmcache_get(fresh, s, &policy, fake_fetch, NULL, 0, &cold, &copied, &err), RS_OK);
+    assert_true(copied);
+    assert_untorn(&cold);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    free(other);
+    rs_shmcache_destroy(fresh);
+#else
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,6 +585,7 @@ int main(void)
         cmocka_unit_test(writer_killed_mid_write_never_yields_a_torn_value),
         cmocka_unit_test(refused_forced_refresh_never_returns_before_the_winner_publishes),
         cmocka_unit_test(intact_copy_is_served_stale_after_a_torn_write_and_an_outage),
+        cmocka_unit_test(bytes_changed_after_publishing_are_never_served),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }
