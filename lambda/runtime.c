@@ -2,6 +2,8 @@
  * (request id, deadline, trace id) that rs_http does not hand back, and /next must wait without a timeout. */
 #include "runtime.h"
 
+#include "http.h"
+
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -45,36 +47,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void copy_header(const char *line, size_t len, const char *name, char *out, size_t out_len)
-{
-    size_t nl = strlen(name);
-    if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0) {
-        return;
-    }
-    const char *v = line + nl + 1, *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t')) {
-        v++;
-    }
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) {
-        end--;
-    }
-    size_t n = (size_t)(end - v);
-    if (n >= out_len) {
-        n = out_len - 1;
-    }
-    memcpy(out, v, n);
-    out[n] = '\0';
-}
-
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
     rl_invocation *inv = userdata;
     size_t n = size * nmemb;
     char deadline[32] = "";
-    copy_header(data, n, "Lambda-Runtime-Aws-Request-Id", inv->request_id, sizeof(inv->request_id));
-    copy_header(data, n, "Lambda-Runtime-Invoked-Function-Arn", inv->function_arn, sizeof(inv->function_arn));
-    copy_header(data, n, "Lambda-Runtime-Trace-Id", inv->trace_id, sizeof(inv->trace_id));
-    copy_header(data, n, "Lambda-Runtime-Deadline-Ms", deadline, sizeof(deadline));
+    rs_http_header_value(data, n, "Lambda-Runtime-Aws-Request-Id", inv->request_id, sizeof(inv->request_id));
+    rs_http_header_value(data, n, "Lambda-Runtime-Invoked-Function-Arn", inv->function_arn, sizeof(inv->function_arn));
+    rs_http_header_value(data, n, "Lambda-Runtime-Trace-Id", inv->trace_id, sizeof(inv->trace_id));
+    rs_http_header_value(data, n, "Lambda-Runtime-Deadline-Ms", deadline, sizeof(deadline));
     if (deadline[0]) {
         inv->deadline_ms = strtoll(deadline, NULL, 10);
     }

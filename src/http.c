@@ -224,8 +224,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Copy a header value (trimmed) into a fixed buffer if the header line has this name. */
-static void capture_header(const char *line, size_t len, const char *name, char *out, size_t out_len)
+void rs_http_header_value(const char *line, size_t len, const char *name, char *out, size_t out_len)
 {
     size_t name_len = strlen(name);
     if (len <= name_len || line[name_len] != ':' || strncasecmp(line, name, name_len) != 0) {
@@ -255,9 +254,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
     if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
         resp->date[0] = resp->amzn_error_type[0] = resp->request_id[0] = '\0';
     }
-    capture_header(data, n, "Date", resp->date, sizeof(resp->date));
-    capture_header(data, n, "x-amzn-ErrorType", resp->amzn_error_type, sizeof(resp->amzn_error_type));
-    capture_header(data, n, "x-amzn-RequestId", resp->request_id, sizeof(resp->request_id));
+    rs_http_header_value(data, n, "Date", resp->date, sizeof(resp->date));
+    rs_http_header_value(data, n, "x-amzn-ErrorType", resp->amzn_error_type, sizeof(resp->amzn_error_type));
+    rs_http_header_value(data, n, "x-amzn-RequestId", resp->request_id, sizeof(resp->request_id));
     return n;
 }
 

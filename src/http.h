@@ -61,6 +61,10 @@ bool rs_host_is_metadata(const char *host);
 /* The Host header value for a URL: host, bracketed if IPv6, with :port when explicit. */
 void rs_url_host_header(const rs_url *url, char *out, size_t out_len);
 
+/* For libcurl header callbacks: when the raw header line `line` (len bytes) is `name: value`, copy the value,
+ * trimmed, into out (truncated to out_len - 1); otherwise leave out untouched. */
+void rs_http_header_value(const char *line, size_t len, const char *name, char *out, size_t out_len);
+
 /* libcurl version string, for MINFO. */
 const char *rs_http_library_version(void);
 

@@ -593,7 +593,9 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot_index, const rs_shmcache_poli
                 }
                 bool served;
                 rs_error fetch_err = err ? *err : (rs_error){0};
-                rs_status stale_st = serve_stale(s, p, now, have_generation, out, copied, &served, err);
+                /* The fetch took time: judge staleness by the clock now, not when this call began. */
+                rs_status stale_st = serve_stale(s, p, rs_clock_monotonic_ms(), have_generation, out, copied,
+                                                 &served, err);
                 if (served) {
                     return RS_OK;
                 }
