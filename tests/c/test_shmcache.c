@@ -570,6 +570,31 @@ static void bytes_changed_after_publishing_are_never_served(void **state)
 #endif
 }
 
+/* Regression: a fetch that fails slowly must not let its own caller be served a value that went past
+ * max_stale while the fetch ran. */
+static void slow_failing_fetch_does_not_stretch_max_stale(void **state)
+{
+    (void)state;
+    const rs_shmcache_policy p = {.ttl_ms = 200, .max_stale_ms = 300, .refresh_min_interval_ms = 0,
+                                  .lease_ms = 5000, .backoff_base_ms = 100, .backoff_max_ms = 200};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "slow-failure", &err);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    uint64_t generation = e.generation;
+    nap(250);  /* expired, well within max_stale */
+    atomic_store(&counters->fail, 1);
+    atomic_store(&counters->delay_ms, 600);  /* the failing fetch ends past expiry + max_stale */
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, generation, &e, &copied, &err),
+                     RS_ERR_STALE_LIMIT);
+    atomic_store(&counters->fail, 0);
+    atomic_store(&counters->delay_ms, 0);
+    rs_shmcache_destroy(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +611,7 @@ int main(void)
         cmocka_unit_test(refused_forced_refresh_never_returns_before_the_winner_publishes),
         cmocka_unit_test(intact_copy_is_served_stale_after_a_torn_write_and_an_outage),
         cmocka_unit_test(bytes_changed_after_publishing_are_never_served),
+        cmocka_unit_test(slow_failing_fetch_does_not_stretch_max_stale),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }
