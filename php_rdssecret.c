@@ -537,14 +537,15 @@ PHP_FUNCTION(rds_secret_get)
 
 PHP_FUNCTION(rds_secret_refresh)
 {
-    zend_string *secret_id = NULL;
-    ZEND_PARSE_PARAMETERS_START(0, 1)
+    zend_string *secret_id = NULL, *version_stage = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 2)
         Z_PARAM_OPTIONAL
         Z_PARAM_STR_OR_NULL(secret_id)
+        Z_PARAM_STR_OR_NULL(version_stage)
     ZEND_PARSE_PARAMETERS_END();
 
     target t;
-    if (!resolve_target(secret_id, 1, NULL, 0, &t)) {
+    if (!resolve_target(secret_id, 1, version_stage, 2, &t)) {
         RETURN_THROWS();
     }
     rs_shmcache_policy policy = cache_policy();

@@ -15,8 +15,8 @@ namespace {
      */
     function rds_secret_get(?string $secret_id = null, ?string $version_stage = null): array {}
 
-    /** Fetch the secret now, bypassing the TTL; rate-limited per secret across the host. */
-    function rds_secret_refresh(?string $secret_id = null): bool {}
+    /** Fetch the secret now, bypassing the TTL; rate-limited per secret and stage across the host. */
+    function rds_secret_refresh(?string $secret_id = null, ?string $version_stage = null): bool {}
 
     /** Cache and health state for monitoring; never a secret value. */
     function rds_secret_info(): array {}

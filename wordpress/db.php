@@ -46,6 +46,10 @@ class RdsSecret_wpdb extends wpdb
         }
         foreach ([null, 'AWSPENDING'] as $stage) {
             try {
+                if ($stage !== null) {
+                    // A copy cached during an earlier rotation would be stale: AWSPENDING changes every rotation.
+                    rds_secret_refresh(null, $stage);
+                }
                 $secret = rds_secret_get(null, $stage);
             } catch (RdsSecret\Exception $e) {
                 continue;  // no AWSPENDING outside a rotation

@@ -25,6 +25,14 @@ var_dump(rds_secret_info()['shm']['slots_used']);
 var_dump(rds_secret_password(), rds_secret_get(null, 'AWSPREVIOUS')['password']);
 var_dump(rds_secret_info()['shm']['slots_used'], $fake->count('GetSecretValue'));
 var_dump(ini_get('rdssecret.allowed_version_stages'));
+/* A stage can be refreshed on its own (db.php does it for AWSPENDING during a rotation). */
+$fake->putSecret('prod/wordpress/db', json_encode(['password' => 'v3']));
+var_dump(rds_secret_refresh(null, 'AWSPREVIOUS'), rds_secret_get(null, 'AWSPREVIOUS')['password'], rds_secret_password());
+try {
+    rds_secret_refresh(null, 'junk');
+} catch (RdsSecret\Exception $e) {
+    echo $e->getCode(), "\n";
+}
 ?>
 --EXPECT--
 RdsSecret\Exception 22: rdssecret: secret 'prod/wordpress/db': this version stage is not allowed here (see rdssecret.allowed_version_stages)
@@ -34,3 +42,7 @@ string(2) "v1"
 int(2)
 int(2)
 string(33) "AWSCURRENT,AWSPENDING,AWSPREVIOUS"
+bool(true)
+string(2) "v2"
+string(2) "v2"
+22
