@@ -477,6 +477,24 @@ static rdssecret_local_entry *current_entry(const target *t)
 
 /* --- functions ---------------------------------------------------------------------------------------- */
 
+/* The current value of a string secret named by a call's ($secret_id, $version_stage) arguments; NULL with an
+ * exception thrown (bad argument, not allowed, fetch failed, or a SecretBinary secret: `needs` says why not). */
+static rdssecret_local_entry *string_secret_entry(zend_string *secret_id, zend_string *version_stage, target *t,
+                                                  const char *needs)
+{
+    if (!resolve_target(secret_id, 1, version_stage, 2, t)) {
+        return NULL;
+    }
+    rdssecret_local_entry *e = current_entry(t);
+    if (e && e->is_binary) {
+        char message[160];
+        snprintf(message, sizeof(message), "the secret is binary (SecretBinary); %s", needs);
+        throw_status(t->secret_id, RS_ERR_UNSUPPORTED, message);
+        return NULL;
+    }
+    return e;
+}
+
 PHP_FUNCTION(rds_secret_password)
 {
     zend_string *secret_id = NULL;
@@ -486,16 +504,8 @@ PHP_FUNCTION(rds_secret_password)
     ZEND_PARSE_PARAMETERS_END();
 
     target t;
-    if (!resolve_target(secret_id, 1, NULL, 0, &t)) {
-        RETURN_THROWS();
-    }
-    rdssecret_local_entry *e = current_entry(&t);
+    rdssecret_local_entry *e = string_secret_entry(secret_id, NULL, &t, "a password must be a SecretString");
     if (!e) {
-        RETURN_THROWS();
-    }
-    if (e->is_binary) {
-        throw_status(t.secret_id, RS_ERR_UNSUPPORTED, "the secret is binary (SecretBinary); a password must be a "
-                                                      "SecretString");
         RETURN_THROWS();
     }
     if (!e->password) {
@@ -515,16 +525,8 @@ PHP_FUNCTION(rds_secret_get)
     ZEND_PARSE_PARAMETERS_END();
 
     target t;
-    if (!resolve_target(secret_id, 1, version_stage, 2, &t)) {
-        RETURN_THROWS();
-    }
-    rdssecret_local_entry *e = current_entry(&t);
+    rdssecret_local_entry *e = string_secret_entry(secret_id, version_stage, &t, "rds_secret_get() needs a SecretString");
     if (!e) {
-        RETURN_THROWS();
-    }
-    if (e->is_binary) {
-        throw_status(t.secret_id, RS_ERR_UNSUPPORTED,
-                     "the secret is binary (SecretBinary); rds_secret_get() needs a SecretString");
         RETURN_THROWS();
     }
     array_init_size(return_value, e->field_count);
