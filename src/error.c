@@ -49,11 +49,15 @@ rs_status rs_error_set(rs_error *err, rs_status status, const char *fmt, ...)
     if (!err) {
         return status;
     }
-    err->status = status;
+    /* Callers may pass err->message itself as an argument (to prefix a cause): format into a buffer of our
+     * own, since vsnprintf into its own input is undefined. */
+    char message[sizeof(err->message)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    memcpy(err->message, message, sizeof(message));
+    err->status = status;
     /* Messages may quote text from the network; keep them one printable line. */
     for (char *p = err->message; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {

@@ -3,6 +3,7 @@
 #ifndef RS_SECRET_H
 #define RS_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -18,11 +19,16 @@ typedef struct {
     size_t count;
 } rs_secret_fields;
 
-/* Parse a SecretString. A JSON object gives one field per member: strings as they are, numbers and
- * booleans as their JSON text ("port": 3306 gives "3306"), null as "", nested objects and arrays as
- * compact JSON. Anything else (a bare password) gives one field, "password", holding the whole string.
- * Duplicate keys: the last wins, as in PHP's json_decode. */
+/* Parse a SecretString. A JSON object (the whole text, nothing after it) gives one field per member: strings
+ * unescaped, numbers and booleans exactly as written ("port": 3306 gives "3306", 12345678901234567890 stays
+ * so), null as "", nested objects and arrays as their compact JSON. Anything else (a bare password, or text
+ * that only starts like JSON) gives one field, "password", holding the whole string. An object with a key
+ * twice, or holding an escaped NUL, is refused with RS_ERR_MALFORMED: readers would disagree on its meaning. */
 rs_status rs_secret_fields_parse(const char *secret, size_t len, rs_secret_fields *out, rs_error *err);
+
+/* Whether JSON text holds an escaped NUL (\u0000), which C strings would cut short; an escaped backslash
+ * followed by "u0000" is not one. */
+bool rs_json_has_escaped_nul(const char *text, size_t len);
 
 /* The field's value, or NULL. */
 const rs_secret_field *rs_secret_fields_get(const rs_secret_fields *f, const char *key);

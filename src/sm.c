@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "secret.h"
 #include "sigv4.h"
 
 #define RS_SM_DEFAULT_CONNECT_MS 1000
@@ -480,7 +481,7 @@ static rs_status call_json_checked(rs_sm_client *c, const char *operation, cJSON
     if (st != RS_OK) {
         return st;
     }
-    if (refuse_nul && memmem(answer, answer_len, "\\u0000", 6)) {
+    if (refuse_nul && rs_json_has_escaped_nul(answer, answer_len)) {
         OPENSSL_cleanse(answer, answer_len);
         free(answer);
         return rs_error_set(err, RS_ERR_MALFORMED, "Secrets Manager %s answered a value holding a NUL character, "
