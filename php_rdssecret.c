@@ -13,6 +13,7 @@
 #include <cJSON.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <signal.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -370,9 +371,15 @@ PHP_INI_BEGIN()
     STD_PHP_INI_ENTRY("rdssecret.shm_slots", DEFAULT_SHM_SLOTS, PHP_INI_SYSTEM, OnUpdateSlots,
         shm_slots, zend_rdssecret_globals, rdssecret_globals)
 #ifdef RDSSECRET_DEBUG
-    /* Test builds only: the n-th value write from now kills its process half way. */
+    /* Test builds only (fault injection a script may set): the n-th value write from now kills its process half
+     * way; the next slot claim kills it between claiming and writing the key; the next fetch kills it while it
+     * holds the fetch lease, before any request. */
     STD_PHP_INI_ENTRY("rdssecret.debug_kill_mid_write", "0", PHP_INI_ALL, OnUpdateLongGEZero,
         debug_kill_mid_write, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.debug_kill_mid_claim", "0", PHP_INI_ALL, OnUpdateLongGEZero,
+        debug_kill_mid_claim, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.debug_kill_in_fetch", "0", PHP_INI_ALL, OnUpdateLongGEZero,
+        debug_kill_in_fetch, zend_rdssecret_globals, rdssecret_globals)
 #endif
 PHP_INI_END()
 
@@ -465,6 +472,9 @@ static rs_status fetch_secret(void *ctx, rs_secret_value *out, rs_error *err)
     }
 #ifdef RDSSECRET_DEBUG
     rs_shmcache_debug_kill_mid_write = (int)RDSSECRET_G(debug_kill_mid_write);
+    if (RDSSECRET_G(debug_kill_in_fetch)) {
+        kill(getpid(), SIGKILL);
+    }
 #endif
     return rs_sm_get_secret_value(&fetcher->client, req->secret_id, NULL, req->version_stage, out, err);
 }
@@ -654,6 +664,9 @@ static bool find_slot(target *t, const char *key, bool is_default)
     rs_error err;
     rs_error_clear(&err);
     size_t keep_free = is_default ? 0 : rs_shmcache_slot_count(rdssecret_shm) / 4;
+#ifdef RDSSECRET_DEBUG
+    rs_shmcache_debug_kill_mid_claim = (int)RDSSECRET_G(debug_kill_mid_claim);
+#endif
     int slot = rs_shmcache_slot_reserving(rdssecret_shm, key, keep_free, &err);
     if (slot >= 0) {
         t->cache = rdssecret_shm;

@@ -40,6 +40,8 @@ ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     zend_long shm_slots;
 #ifdef RDSSECRET_DEBUG
     zend_long debug_kill_mid_write;
+    zend_long debug_kill_mid_claim;
+    zend_long debug_kill_in_fetch;
 #endif
     /* per process (per thread under ZTS): this process's copies of the cached values */
     struct rdssecret_local_entry *local;   /* one per shared slot, made on first use */
