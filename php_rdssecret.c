@@ -805,12 +805,14 @@ static rdssecret_local_entry *current_entry(const target *t)
     rs_status st = rs_shmcache_get(t->cache, t->slot, &policy, fetch_secret, &req, e->generation, &got, &copied,
                                    &err);
     if (st != RS_OK) {
+        rs_secmem_burn_stack();
         throw_error(t->secret_id, &err);
         return NULL;
     }
     if (copied) {
         bool ok = local_entry_fill(e, &got, t->secret_id);
         OPENSSL_cleanse(value_buffer, got.value_len + 1);
+        rs_secmem_burn_stack();  /* the fetch, the copy and the parse ran in frames below this one */
         if (!ok) {
             return NULL;
         }
@@ -903,6 +905,7 @@ PHP_FUNCTION(rds_secret_refresh)
     rs_error err;
     rs_error_clear(&err);
     rs_status st = rs_shmcache_force_refresh(t.cache, t.slot, &policy, fetch_secret, &req, &refreshed, &err);
+    rs_secmem_burn_stack();
     /* The caller asked to leave the version this request pinned: the next read takes the cache's
      * current state, whatever this refresh achieved. */
     local_entries()[t.local].pinned_request = 0;
@@ -1049,6 +1052,7 @@ PHP_FUNCTION(rds_secret_info)
         add_assoc_null(return_value, "credential_source");
     }
     add_assoc_long(return_value, "pid", (zend_long)getpid());
+    add_assoc_bool(return_value, "libcurl_memory_wiped", rs_http_libcurl_memory_wiped());
     if (!rdssecret_shm) {
         return;
     }
@@ -1190,6 +1194,10 @@ static PHP_MINFO_FUNCTION(rdssecret)
     php_info_print_table_row(2, "libcurl", rs_http_library_version());
     php_info_print_table_row(2, "OpenSSL", OpenSSL_version(OPENSSL_VERSION));
     php_info_print_table_row(2, "cJSON", cJSON_Version());
+    php_info_print_table_row(2, "Core dumps", rs_http_libcurl_memory_wiped()
+        ? "secret copies excluded, libcurl's buffers wiped"
+        : "secret copies excluded; libcurl's buffers not wiped (another extension initialised libcurl first: load "
+          "rdssecret before curl)");
     php_info_print_table_row(2, "Region", region[0] ? region : "(from instance metadata at the first fetch)");
     php_info_print_table_row(2, "Endpoint", endpoint[0] ? endpoint : "(follows the region)");
     const char *source = credential_source();

@@ -36,6 +36,7 @@ Version => 0.1.0
 libcurl => %d.%d.%d%S
 OpenSSL => OpenSSL %d.%d.%s
 cJSON => %d.%d.%d
+Core dumps => secret copies excluded, libcurl's buffers wiped
 Region => (from instance metadata at the first fetch)
 Endpoint => (follows the region)
 Credentials => (resolved at the first fetch)
