@@ -93,6 +93,7 @@ static volatile bool rdssecret_forked;
 #define DEFAULT_REFRESH_MIN_INTERVAL "5"
 #define DEFAULT_CONNECT_TIMEOUT_MS "1000"
 #define DEFAULT_TIMEOUT_MS "3000"
+#define DEFAULT_FETCH_TIMEOUT_MS "4000"
 #define DEFAULT_SHM_SLOTS "16"
 
 static const struct {
@@ -103,6 +104,7 @@ static const struct {
     {"rdssecret.ttl", DEFAULT_TTL}, {"rdssecret.max_stale", DEFAULT_MAX_STALE},
     {"rdssecret.refresh_min_interval", DEFAULT_REFRESH_MIN_INTERVAL},
     {"rdssecret.connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS}, {"rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS},
+    {"rdssecret.fetch_timeout_ms", DEFAULT_FETCH_TIMEOUT_MS},
     {"rdssecret.shm_slots", DEFAULT_SHM_SLOTS},
 };
 
@@ -362,6 +364,8 @@ PHP_INI_BEGIN()
         OnUpdateMilliseconds, connect_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS, PHP_INI_SYSTEM, OnUpdateMilliseconds,
         timeout_ms, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.fetch_timeout_ms", DEFAULT_FETCH_TIMEOUT_MS, PHP_INI_SYSTEM, OnUpdateMilliseconds,
+        fetch_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.ca_file", "", PHP_INI_SYSTEM, OnUpdateCaFile,
         ca_file, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.imds_endpoint", "", PHP_INI_SYSTEM, OnUpdateImdsEndpoint,
@@ -439,6 +443,9 @@ static rs_status fetcher_ready(rs_error *err)
         .ca_file = ini_or_null(RDSSECRET_G(ca_file)),
         .connect_timeout_ms = (long)RDSSECRET_G(connect_timeout_ms),
         .timeout_ms = (long)RDSSECRET_G(timeout_ms),
+        /* One fetch, every attempt and pause included: a cold host whose Secrets Manager does not answer fails its
+         * first request in this time, and the host-wide backoff answers the next ones at once. */
+        .total_timeout_ms = (long)RDSSECRET_G(fetch_timeout_ms),
         .creds = &f->creds,
     };
     st = rs_sm_client_init(&f->client, &cfg, err);
