@@ -8,6 +8,7 @@
 #include "php_ini.h"
 #include "ext/standard/info.h"
 #include "zend_exceptions.h"
+#include "zend_smart_str.h"
 #include "ext/spl/spl_exceptions.h"
 
 #include <cJSON.h>
@@ -784,6 +785,51 @@ static bool resolve_target(zend_string *secret_id, uint32_t id_arg, zend_string 
     return true;
 }
 
+/* --- warnings: host-wide, at most once a minute per secret and kind; never a value ------------------------ */
+
+#define RDSSECRET_WARN_INTERVAL_MS 60000
+
+static void warn_once(const target *t, rs_shmcache_warn_kind kind, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void warn_once(const target *t, rs_shmcache_warn_kind kind, const char *fmt, ...)
+{
+    if (!rs_shmcache_warn_due(t->cache, t->slot, kind, RDSSECRET_WARN_INTERVAL_MS)) {
+        return;
+    }
+    char cause[768], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cause, sizeof(cause), fmt, ap);
+    va_end(ap);
+    snprintf(line, sizeof(line), "rdssecret: secret '%.200s' (%.64s): %s", t->secret_id, t->version_stage, cause);
+    php_log_err(line);
+}
+
+/* After a read: say when the value served is stale because refreshing fails, or when there is none. */
+static void warn_after_read(const target *t, rs_status st, const rs_error *err, const rs_shmcache_entry *got)
+{
+    if (st != RS_OK) {
+        warn_once(t, RS_SHMCACHE_WARN_FETCH_FAILED, "no value can be served: %s", err->message);
+        return;
+    }
+    if (!got->stale) {
+        return;
+    }
+    rs_shmcache_slot_info info;
+    if (rs_shmcache_describe_slot(t->cache, (size_t)t->slot, &info) != 0 || info.consecutive_failures == 0) {
+        return;  /* stale only while another process refreshes it: normal */
+    }
+    warn_once(t, RS_SHMCACHE_WARN_STALE,
+              "serving version %s, fetched %llds ago and %llds past its TTL, because refreshing fails (%u failures; "
+              "served until rdssecret.max_stale): %s",
+              info.version_id, (long long)((rs_clock_unix_ms() - info.fetched_at_unix_ms) / 1000),
+              (long long)(-info.expires_in_ms / 1000), info.consecutive_failures, info.last_error_message);
+}
+
 /* The current value for a target: this process's copy when current (the hit path: one clock read from the
  * vDSO and one atomic load), else a refresh through the shared cache. NULL with an exception thrown. */
 static rdssecret_local_entry *current_entry(const target *t)
@@ -811,6 +857,7 @@ static rdssecret_local_entry *current_entry(const target *t)
     rs_error_clear(&err);
     rs_status st = rs_shmcache_get(t->cache, t->slot, &policy, fetch_secret, &req, e->generation, &got, &copied,
                                    &err);
+    warn_after_read(t, st, &err, &got);
     if (st != RS_OK) {
         rs_secmem_burn_stack();
         throw_error(t->secret_id, &err);
@@ -893,7 +940,35 @@ PHP_FUNCTION(rds_secret_get)
     }
 }
 
-PHP_FUNCTION(rds_secret_refresh)
+/* Replace the copy this request holds with a newer one; the PHP functions' common part. false with an exception. */
+static bool refresh_copy(const target *t, bool *refreshed)
+{
+    rdssecret_local_entry *e = &local_entries()[t->local];
+    rs_shmcache_policy policy = cache_policy();
+    fetch_request req = {t->secret_id, t->version_stage};
+    rs_error err;
+    rs_error_clear(&err);
+    rs_status st = rs_shmcache_force_refresh(t->cache, t->slot, &policy, fetch_secret, &req, e->generation,
+                                             refreshed, &err);
+    rs_secmem_burn_stack();
+    /* The caller asked to leave the version this request pinned: the next read takes the cache's
+     * current state, whatever this refresh achieved. */
+    e->pinned_request = 0;
+    if (st != RS_OK) {
+        warn_once(t, RS_SHMCACHE_WARN_FETCH_FAILED, "a forced refresh failed: %s", err.message);
+        throw_error(t->secret_id, &err);
+        return false;
+    }
+    if (!*refreshed) {
+        warn_once(t, RS_SHMCACHE_WARN_FORCED_REFUSED,
+                  "a forced refresh was refused: another one ran less than rdssecret.refresh_min_interval (%llds) ago "
+                  "and the copy it would replace is the one that refresh found",
+                  (long long)RDSSECRET_G(refresh_min_interval));
+    }
+    return true;
+}
+
+static void refresh_function(INTERNAL_FUNCTION_PARAMETERS, bool login_failed)
 {
     zend_string *secret_id = NULL, *version_stage = NULL;
     ZEND_PARSE_PARAMETERS_START(0, 2)
@@ -906,21 +981,27 @@ PHP_FUNCTION(rds_secret_refresh)
     if (!resolve_target(secret_id, 1, version_stage, 2, &t)) {
         RETURN_THROWS();
     }
-    rs_shmcache_policy policy = cache_policy();
-    fetch_request req = {t.secret_id, t.version_stage};
+    if (login_failed) {
+        rdssecret_local_entry *e = &local_entries()[t.local];
+        rs_shmcache_count_login_failure(t.cache, t.slot);
+        warn_once(&t, RS_SHMCACHE_WARN_LOGIN_FAILED, "the database refused the credentials of version %s; replacing "
+                  "them", e->generation ? e->version_id : "(none read in this request)");
+    }
     bool refreshed = false;
-    rs_error err;
-    rs_error_clear(&err);
-    rs_status st = rs_shmcache_force_refresh(t.cache, t.slot, &policy, fetch_secret, &req, &refreshed, &err);
-    rs_secmem_burn_stack();
-    /* The caller asked to leave the version this request pinned: the next read takes the cache's
-     * current state, whatever this refresh achieved. */
-    local_entries()[t.local].pinned_request = 0;
-    if (st != RS_OK) {
-        throw_error(t.secret_id, &err);
+    if (!refresh_copy(&t, &refreshed)) {
         RETURN_THROWS();
     }
     RETURN_BOOL(refreshed);
+}
+
+PHP_FUNCTION(rds_secret_refresh)
+{
+    refresh_function(INTERNAL_FUNCTION_PARAM_PASSTHRU, false);
+}
+
+PHP_FUNCTION(rds_secret_login_failed)
+{
+    refresh_function(INTERNAL_FUNCTION_PARAM_PASSTHRU, true);
 }
 
 /* The secret id and stage of a slot key (id, stage, region, endpoint separated by KEY_SEPARATOR). */
@@ -1014,6 +1095,7 @@ static void add_slot_info(zval *secrets, rs_shmcache *cache, size_t i, bool shar
     add_assoc_long(&s, "waits", (zend_long)info.waits);
     add_assoc_long(&s, "forced_refreshes", (zend_long)info.forced_refreshes);
     add_assoc_long(&s, "forced_refused", (zend_long)info.forced_refused);
+    add_assoc_long(&s, "login_failures", (zend_long)info.login_failures);
     add_assoc_double(&s, "next_attempt_in", (double)info.next_attempt_in_ms / 1000.0);
     if (info.last_error_status) {
         add_assoc_long(&s, "last_error_code", info.last_error_status);
@@ -1080,6 +1162,103 @@ PHP_FUNCTION(rds_secret_info)
         add_slot_info(&secrets, rdssecret_private, i, false);
     }
     add_assoc_zval(return_value, "secrets", &secrets);
+}
+
+/* --- metrics (OpenMetrics text) ----------------------------------------------------------------------------- */
+
+/* A label value: backslash, quote and line feed escaped (ids are printable already). */
+static void metrics_label(smart_str *out, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '"') {
+            smart_str_appendc(out, '\\');
+            smart_str_appendc(out, *p);
+        } else if (*p == '\n') {
+            smart_str_appends(out, "\\n");
+        } else {
+            smart_str_appendc(out, *p);
+        }
+    }
+}
+
+typedef struct {
+    const char *name, *type, *help;
+} metric_family;
+
+static const metric_family metric_families[] = {
+    {"rdssecret_fetches", "counter", "Values fetched from Secrets Manager into the cache (host-wide for the shared cache)."},
+    {"rdssecret_fetch_errors", "counter", "Fetches that failed."},
+    {"rdssecret_stale_served", "counter", "Reads answered with a value past its TTL while refreshing failed or ran."},
+    {"rdssecret_waits", "counter", "Reads that waited for another process's fetch (cold cache)."},
+    {"rdssecret_forced_refreshes", "counter", "Forced refreshes that fetched."},
+    {"rdssecret_forced_refused", "counter", "Forced refreshes answered without a fetch (rate limit, or a newer copy was there)."},
+    {"rdssecret_login_failures", "counter", "Database logins refused with a cached value (rds_secret_login_failed)."},
+    {"rdssecret_consecutive_failures", "gauge", "Fetches failed in a row."},
+    {"rdssecret_value_age_seconds", "gauge", "Age of the cached value."},
+    {"rdssecret_expires_in_seconds", "gauge", "Time until the cached value is refreshed (negative: past its TTL)."},
+    {"rdssecret_cached", "gauge", "1 when a value is cached."},
+};
+
+static double metric_value(size_t family, const rs_shmcache_slot_info *info, int64_t now_unix)
+{
+    switch (family) {
+    case 0: return (double)info->fetches;
+    case 1: return (double)info->errors;
+    case 2: return (double)info->stale_served;
+    case 3: return (double)info->waits;
+    case 4: return (double)info->forced_refreshes;
+    case 5: return (double)info->forced_refused;
+    case 6: return (double)info->login_failures;
+    case 7: return (double)info->consecutive_failures;
+    case 8: return info->generation ? (double)(now_unix - info->fetched_at_unix_ms) / 1000.0 : 0;
+    case 9: return info->generation ? (double)info->expires_in_ms / 1000.0 : 0;
+    default: return info->generation ? 1 : 0;
+    }
+}
+
+/* Whether a slot holds one of this pool's secrets (the same rule as rds_secret_info()). */
+static bool slot_is_ours(const rs_shmcache_slot_info *info, char *id, size_t id_len, char *stage, size_t stage_len)
+{
+    if (!info->in_use || !info->key[0]) {
+        return false;
+    }
+    split_key(info->key, id, id_len, stage, stage_len);
+    size_t key_len = strlen(info->key), suffix_len = fetcher && fetcher->ready ? strlen(fetcher->key_suffix) : 0;
+    return id_is_allowed(id) &&
+           (!suffix_len || (key_len >= suffix_len && strcmp(info->key + key_len - suffix_len, fetcher->key_suffix) == 0));
+}
+
+PHP_FUNCTION(rds_secret_metrics)
+{
+    ZEND_PARSE_PARAMETERS_NONE();
+
+    smart_str out = {0};
+    int64_t now_unix = rs_clock_unix_ms();
+    rs_shmcache *caches[2] = {rdssecret_shm, rdssecret_private};
+    for (size_t f = 0; f < sizeof(metric_families) / sizeof(metric_families[0]); f++) {
+        smart_str_append_printf(&out, "# TYPE %s %s\n# HELP %s %s\n", metric_families[f].name, metric_families[f].type,
+                                metric_families[f].name, metric_families[f].help);
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; caches[k] && i < rs_shmcache_slot_count(caches[k]); i++) {
+                rs_shmcache_slot_info info;
+                char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
+                if (rs_shmcache_describe_slot(caches[k], i, &info) != 0 || !slot_is_ours(&info, id, sizeof(id), stage,
+                                                                                        sizeof(stage))) {
+                    continue;
+                }
+                smart_str_appends(&out, metric_families[f].name);
+                smart_str_appends(&out, strcmp(metric_families[f].type, "counter") == 0 ? "_total{secret=\"" : "{secret=\"");
+                metrics_label(&out, id);
+                smart_str_appends(&out, "\",stage=\"");
+                metrics_label(&out, stage);
+                smart_str_append_printf(&out, "\",cache=\"%s\"} %.3f\n", k == 0 ? "shared" : "process",
+                                        metric_value(f, &info, now_unix));
+            }
+        }
+    }
+    smart_str_appends(&out, "# EOF\n");
+    smart_str_0(&out);
+    RETURN_STR(out.s);
 }
 
 /* --- module lifecycle ------------------------------------------------------------------------------------ */

@@ -15,8 +15,20 @@ namespace {
      */
     function rds_secret_get(?string $secret_id = null, ?string $version_stage = null): array {}
 
-    /** Fetch the secret now, bypassing the TTL; rate-limited per secret and stage across the host. */
+    /**
+     * Replace the copy this request holds (a database refused it) with a newer one, bypassing the TTL;
+     * rate-limited per secret and stage across the host. True when the request's next read gets a newer copy.
+     */
     function rds_secret_refresh(?string $secret_id = null, ?string $version_stage = null): bool {}
+
+    /**
+     * The database refused the credentials this request read: logged (host-wide, at most once a minute per secret,
+     * naming the version, never a value), counted, and the copy replaced as rds_secret_refresh() does.
+     */
+    function rds_secret_login_failed(?string $secret_id = null, ?string $version_stage = null): bool {}
+
+    /** The cache's counters and gauges for this pool's secrets in OpenMetrics text; never a value. */
+    function rds_secret_metrics(): string {}
 
     /** Cache and health state for monitoring; never a secret value. */
     function rds_secret_info(): array {}

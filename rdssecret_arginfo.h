@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: d07b1485e42ff3402228e2a2f74685ef9c79d263 */
+ * Stub hash: e5e07ec9bde27f91891033bb0a0cea741a2a9e89 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_secret_password, 0, 0, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, secret_id, IS_STRING, 1, "null")
@@ -15,6 +15,11 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_secret_refresh, 0, 0, _IS_BO
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, version_stage, IS_STRING, 1, "null")
 ZEND_END_ARG_INFO()
 
+#define arginfo_rds_secret_login_failed arginfo_rds_secret_refresh
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_secret_metrics, 0, 0, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_secret_info, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
@@ -22,6 +27,8 @@ ZEND_END_ARG_INFO()
 ZEND_FUNCTION(rds_secret_password);
 ZEND_FUNCTION(rds_secret_get);
 ZEND_FUNCTION(rds_secret_refresh);
+ZEND_FUNCTION(rds_secret_login_failed);
+ZEND_FUNCTION(rds_secret_metrics);
 ZEND_FUNCTION(rds_secret_info);
 
 
@@ -29,6 +36,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_FE(rds_secret_password, arginfo_rds_secret_password)
 	ZEND_FE(rds_secret_get, arginfo_rds_secret_get)
 	ZEND_FE(rds_secret_refresh, arginfo_rds_secret_refresh)
+	ZEND_FE(rds_secret_login_failed, arginfo_rds_secret_login_failed)
+	ZEND_FE(rds_secret_metrics, arginfo_rds_secret_metrics)
 	ZEND_FE(rds_secret_info, arginfo_rds_secret_info)
 	ZEND_FE_END
 };

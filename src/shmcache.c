@@ -70,8 +70,11 @@ typedef struct {
     _Atomic uint64_t lease;
     _Atomic int64_t next_attempt_ms;
     _Atomic int64_t last_forced_ms;
+    _Atomic uint64_t last_forced_for;         /* the generation the last forced refresh replaced */
+    _Atomic int64_t forced_floor_ms;          /* least time between forced refreshes of newer copies (adaptive) */
     _Atomic uint32_t consecutive_failures;
-    _Atomic uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused;
+    _Atomic uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused, login_failures;
+    _Atomic int64_t warned_ms[RS_SHMCACHE_WARN_KINDS];   /* when each kind of warning was last logged */
     _Atomic uint64_t error_seq;
     slot_error error;
     char key[RS_SHMCACHE_KEY_MAX];
@@ -718,13 +721,45 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot_index, const rs_shmcache_poli
     }
 }
 
+/* The version id a slot holds now, as a hash (0: none, or no clean copy). */
+static uint64_t current_version_hash(slot *s)
+{
+    slot_meta meta;
+    if (atomic_load_explicit(&s->generation, memory_order_acquire) == 0 || !read_slot(s, &meta, NULL)) {
+        return 0;
+    }
+    meta.version_id[sizeof(meta.version_id) - 1] = '\0';
+    return value_check(meta.version_id, strlen(meta.version_id));
+}
+
+/* Whether a forced refresh may run now. Within refresh_min_interval of the last one it may not, with one exception:
+ * the copy that failed is not the one the last forced refresh replaced (that refresh, or a later fetch, produced
+ * it, and it failed too: during a rotation the secret moves on within seconds), and the adaptive floor has
+ * passed. The floor starts at a second and doubles, up to the interval, each time a forced refresh brings back the
+ * version it replaced, so credentials that stay wrong cost at most one fetch per interval, host-wide. */
+static bool forced_refresh_allowed(slot *s, const rs_shmcache_policy *p, uint64_t failed_generation, int64_t now)
+{
+    int64_t last = atomic_load_explicit(&s->last_forced_ms, memory_order_acquire);
+    if (last == 0 || now - last >= p->refresh_min_interval_ms) {
+        return true;
+    }
+    if (failed_generation == 0 || atomic_load_explicit(&s->last_forced_for, memory_order_acquire) == failed_generation) {
+        return false;
+    }
+    int64_t floor = atomic_load_explicit(&s->forced_floor_ms, memory_order_relaxed);
+    int64_t base = p->refresh_min_interval_ms < 1000 ? p->refresh_min_interval_ms : 1000;
+    return now - last >= (floor > 0 ? floor : base);
+}
+
 rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shmcache_policy *p,
-                                    rs_shmcache_fetch_fn fetch, void *ctx, bool *refreshed, rs_error *err)
+                                    rs_shmcache_fetch_fn fetch, void *ctx, uint64_t failed_generation,
+                                    bool *refreshed, rs_error *err)
 {
     slot *s = &c->slots[slot_index];
     *refreshed = false;
     int64_t started = rs_clock_monotonic_ms();
-    uint64_t generation_before = atomic_load_explicit(&s->generation, memory_order_acquire);
+    uint64_t generation_before =
+        failed_generation ? failed_generation : atomic_load_explicit(&s->generation, memory_order_acquire);
     for (;;) {
         int64_t now = rs_clock_monotonic_ms();
         if (lease_held(atomic_load_explicit(&s->lease, memory_order_acquire), now)) {
@@ -736,13 +771,13 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
             continue;
         }
         if (atomic_load_explicit(&s->generation, memory_order_acquire) != generation_before) {
-            /* A value was published since we were asked (the refresh that made us wait): it is fresh. */
+            /* A newer value than the caller's is there (published since it was asked, or before: the caller's copy
+             * was already outdated): it is the fresh one, no fetch needed. */
             atomic_fetch_add_explicit(&s->forced_refused, 1, memory_order_relaxed);
             *refreshed = true;
             return RS_OK;
         }
-        int64_t last = atomic_load_explicit(&s->last_forced_ms, memory_order_acquire);
-        if (last != 0 && now - last < p->refresh_min_interval_ms) {
+        if (!forced_refresh_allowed(s, p, failed_generation, now)) {
             /* Refused. last_forced_ms is claimed only under the lease, so a forced refresh still running
              * shows its lease now: wait for it instead of returning before it publishes. */
             if (lease_held(atomic_load_explicit(&s->lease, memory_order_acquire), now)) {
@@ -762,17 +797,50 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
             *refreshed = true;
             return RS_OK;
         }
-        last = atomic_load_explicit(&s->last_forced_ms, memory_order_acquire);
-        if (last != 0 && now - last < p->refresh_min_interval_ms) {
+        if (!forced_refresh_allowed(s, p, failed_generation, now)) {
             lease_release(s, token);  /* another forced refresh ran (and failed) meanwhile: refused above */
             continue;
         }
+        uint64_t replaced = atomic_load_explicit(&s->generation, memory_order_acquire);
+        uint64_t version_before = current_version_hash(s);
         atomic_store_explicit(&s->last_forced_ms, now, memory_order_release);
+        atomic_store_explicit(&s->last_forced_for, replaced, memory_order_release);
         atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
         rs_status st = refresh_as_holder(c, s, p, fetch, ctx, token, NULL, NULL, err);
+        if (st == RS_OK) {
+            /* The same version again: Secrets Manager has nothing newer yet, so wait longer before the next try. */
+            int64_t floor = atomic_load_explicit(&s->forced_floor_ms, memory_order_relaxed);
+            int64_t base = p->refresh_min_interval_ms < 1000 ? p->refresh_min_interval_ms : 1000;
+            int64_t next = base;
+            if (version_before != 0 && current_version_hash(s) == version_before) {
+                next = floor > 0 ? floor * 2 : base * 2;
+                if (next > p->refresh_min_interval_ms) {
+                    next = p->refresh_min_interval_ms;
+                }
+            }
+            atomic_store_explicit(&s->forced_floor_ms, next, memory_order_relaxed);
+        }
         *refreshed = st == RS_OK;
         return st;
     }
+}
+
+bool rs_shmcache_warn_due(rs_shmcache *c, int slot_index, rs_shmcache_warn_kind kind, int64_t interval_ms)
+{
+    if ((int)kind < 0 || kind >= RS_SHMCACHE_WARN_KINDS) {
+        return false;
+    }
+    _Atomic int64_t *last = &c->slots[slot_index].warned_ms[kind];
+    int64_t now = rs_clock_monotonic_ms();
+    int64_t seen = atomic_load_explicit(last, memory_order_relaxed);
+    /* One process wins the CAS: the others see the new time and stay quiet. */
+    return (seen == 0 || now - seen >= interval_ms) &&
+           atomic_compare_exchange_strong(last, &seen, now > 0 ? now : 1);
+}
+
+void rs_shmcache_count_login_failure(rs_shmcache *c, int slot_index)
+{
+    atomic_fetch_add_explicit(&c->slots[slot_index].login_failures, 1, memory_order_relaxed);
 }
 
 int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_slot_info *out)
@@ -811,6 +879,7 @@ int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_s
     out->waits = atomic_load(&s->waits);
     out->forced_refreshes = atomic_load(&s->forced_refreshes);
     out->forced_refused = atomic_load(&s->forced_refused);
+    out->login_failures = atomic_load(&s->login_failures);
     out->consecutive_failures = atomic_load(&s->consecutive_failures);
     int64_t next = atomic_load(&s->next_attempt_ms);
     out->next_attempt_in_ms = next > now ? next - now : 0;

@@ -56,7 +56,7 @@ typedef struct {
     int64_t expires_in_ms;             /* negative when expired */
     char version_id[RS_SHMCACHE_VERSION_ID_MAX];
     char stages[RS_SHMCACHE_STAGES_MAX];
-    uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused;
+    uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused, login_failures;
     uint32_t consecutive_failures;
     int64_t next_attempt_in_ms;        /* > 0 while backing off */
     int last_error_status;
@@ -64,6 +64,15 @@ typedef struct {
     char last_error_message[RS_SHMCACHE_ERROR_MAX];
     int lease_pid;                     /* the process fetching now, or 0 */
 } rs_shmcache_slot_info;
+
+/* Warnings the callers log, each at most once per interval per slot across the host. */
+typedef enum {
+    RS_SHMCACHE_WARN_STALE = 0,        /* a stale value was served because refreshing fails */
+    RS_SHMCACHE_WARN_FETCH_FAILED,     /* a fetch failed */
+    RS_SHMCACHE_WARN_FORCED_REFUSED,   /* a forced refresh was refused by the rate limit */
+    RS_SHMCACHE_WARN_LOGIN_FAILED,     /* the database refused the credentials of a cached version */
+    RS_SHMCACHE_WARN_KINDS
+} rs_shmcache_warn_kind;
 
 /* The fetch the cache runs when a slot needs a value (one process on the host at a time). */
 typedef rs_status (*rs_shmcache_fetch_fn)(void *ctx, rs_secret_value *out, rs_error *err);
@@ -108,11 +117,23 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot, const rs_shmcache_policy *p,
                           void *ctx, uint64_t have_generation, rs_shmcache_entry *out, bool *copied,
                           rs_error *err);
 
-/* A forced refresh, rate-limited per slot across the host. Returns RS_OK with *refreshed true when this
- * call fetched (or waited for a fetch another process was making), *refreshed false when the rate limit
- * refused it. */
+/* A forced refresh (the caller's copy, of generation failed_generation, was refused by the database; 0 when the
+ * caller has none), rate-limited per slot across the host. Returns RS_OK with *refreshed true when a value newer
+ * than the caller's is now in the slot (this call fetched it, waited for another process's fetch, or found it
+ * there already: then no request is made), *refreshed false when the rate limit refused it. Fifty processes
+ * failing with the same copy cause one fetch; a copy that a forced refresh produced and that fails too may be
+ * replaced again after an adaptive floor (1 s, doubling while Secrets Manager answers the same version), not a
+ * whole refresh_min_interval: during a rotation the secret moves on within seconds. */
 rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot, const rs_shmcache_policy *p,
-                                    rs_shmcache_fetch_fn fetch, void *ctx, bool *refreshed, rs_error *err);
+                                    rs_shmcache_fetch_fn fetch, void *ctx, uint64_t failed_generation,
+                                    bool *refreshed, rs_error *err);
+
+/* Whether this process should log a warning of this kind for the slot now: true for one caller per interval_ms,
+ * host-wide. */
+bool rs_shmcache_warn_due(rs_shmcache *c, int slot, rs_shmcache_warn_kind kind, int64_t interval_ms);
+
+/* Count a database login refused with this slot's value (for rds_secret_info() and the metrics). */
+void rs_shmcache_count_login_failure(rs_shmcache *c, int slot);
 
 /* Clocks in milliseconds: monotonic (shared by every process of the host) and wall. */
 int64_t rs_clock_monotonic_ms(void);

@@ -25,6 +25,7 @@ typedef struct {
     _Atomic int die_in_fetch;  /* the next fetch kills its process */
     _Atomic int version;
     _Atomic int go;            /* start line for children */
+    _Atomic int same_version;  /* fetches answer the version they answered last (Secrets Manager unchanged) */
 } shared_counters;
 
 static shared_counters *counters;
@@ -55,7 +56,8 @@ static rs_status fake_fetch(void *ctx, rs_secret_value *out, rs_error *err)
     if (atomic_load(&counters->fail)) {
         return rs_error_set(err, RS_ERR_THROTTLED, "Secrets Manager GetSecretValue failed: ThrottlingException");
     }
-    int version = atomic_fetch_add(&counters->version, 1) + 1;
+    int version = atomic_load(&counters->same_version) ? atomic_load(&counters->version)
+                                                       : atomic_fetch_add(&counters->version, 1) + 1;
     size_t len = 40 * 1024;
     out->secret_string = malloc(len + 1);
     memset(out->secret_string, 'a' + version % 26, len);
@@ -337,7 +339,7 @@ static void eight_forced_refreshes_at_once_cause_one_fetch(void **state)
             while (!atomic_load(&counters->go)) {
             }
             bool refreshed;
-            rs_status st = rs_shmcache_force_refresh(cache, s, &policy, fake_fetch, NULL, &refreshed, NULL);
+            rs_status st = rs_shmcache_force_refresh(cache, s, &policy, fake_fetch, NULL, 0, &refreshed, NULL);
             _exit(st == RS_OK ? 0 : 1);
         }
     }
@@ -353,7 +355,7 @@ static void eight_forced_refreshes_at_once_cause_one_fetch(void **state)
     assert_true(e.generation > gen);
     /* Right after, a forced refresh is refused by the rate limit. */
     bool refreshed = true;
-    assert_int_equal(rs_shmcache_force_refresh(cache, s, &policy, fake_fetch, NULL, &refreshed, &err), RS_OK);
+    assert_int_equal(rs_shmcache_force_refresh(cache, s, &policy, fake_fetch, NULL, 0, &refreshed, &err), RS_OK);
     assert_false(refreshed);
     assert_int_equal(atomic_load(&counters->fetches), 1);
 }
@@ -463,7 +465,7 @@ static void refused_forced_refresh_never_returns_before_the_winner_publishes(voi
                 while (!atomic_load(&counters->go)) {
                 }
                 bool refreshed = false;
-                if (rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, &refreshed, NULL) != RS_OK) {
+                if (rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, 0, &refreshed, NULL) != RS_OK) {
                     _exit(3);
                 }
                 rs_shmcache_entry mine = {.value = malloc(RS_SHMCACHE_VALUE_MAX + 1)};
@@ -513,7 +515,7 @@ static void intact_copy_is_served_stale_after_a_torn_write_and_an_outage(void **
     if (kid == 0) {
         rs_shmcache_debug_kill_mid_write = 1;
         bool refreshed;
-        rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, &refreshed, NULL);
+        rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, 0, &refreshed, NULL);
         _exit(0);
     }
     int status;
@@ -645,7 +647,7 @@ static void generations_are_unique_across_slots_and_writes(void **state)
     assert_int_not_equal(ea.generation, eb.generation);
     uint64_t first = ea.generation;
     nap(1100);  /* past refresh_min_interval */
-    assert_int_equal(rs_shmcache_force_refresh(fresh, a, &policy, fake_fetch, NULL, &refreshed, &err), RS_OK);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, a, &policy, fake_fetch, NULL, 0, &refreshed, &err), RS_OK);
     assert_true(refreshed);
     assert_int_equal(rs_shmcache_get(fresh, a, &policy, fake_fetch, NULL, 0, &ea, &copied, &err), RS_OK);
     assert_true(ea.generation > eb.generation && ea.generation != first);
@@ -698,6 +700,112 @@ static void private_cache_is_not_shared_with_children(void **state)
     rs_shmcache_destroy(mine);
 }
 
+/* The refresh after a refused database login, during rotations close together (regression: rotations 6 s apart
+ * failed pages, because a copy that a forced refresh had just produced, and that failed too, could not be replaced
+ * for the whole refresh_min_interval). */
+static void forced_refresh_follows_a_rotation_and_still_limits_a_flood(void **state)
+{
+    (void)state;
+    const rs_shmcache_policy p = {.ttl_ms = 600000, .max_stale_ms = 600000, .refresh_min_interval_ms = 5000,
+                                  .lease_ms = 5000, .backoff_base_ms = 100, .backoff_max_ms = 1000};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "rotating", &err);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied, refreshed;
+    atomic_store(&counters->fetches, 0);
+    atomic_store(&counters->same_version, 0);
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    uint64_t g0 = e.generation;
+
+    /* The database refused g0: one fetch; asking again with g0 finds the newer copy without a request. */
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, g0, &refreshed, &err), RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, g0, &refreshed, &err), RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    uint64_t g1 = e.generation;
+    assert_true(g1 != g0);
+
+    /* g1 (what the refresh produced) is refused too, at once: not yet (the floor is a second) ... */
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, g1, &refreshed, &err), RS_OK);
+    assert_false(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    /* ... but after it, well within refresh_min_interval, it is replaced: the rotation moved on. */
+    nap(1200);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, g1, &refreshed, &err), RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 3);
+
+    /* Secrets Manager keeps answering the same version (wrong credentials for good): the floor doubles, so a
+     * copy that keeps failing costs ever fewer fetches, at most one per refresh_min_interval in the end. */
+    atomic_store(&counters->same_version, 1);
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    nap(1200);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, e.generation, &refreshed, &err),
+                     RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 4);  /* the same version came back: floor now 2 s */
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    nap(1200);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, e.generation, &refreshed, &err),
+                     RS_OK);
+    assert_false(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 4);
+
+    /* Eight processes refused with the same copy at once: one fetch. */
+    atomic_store(&counters->same_version, 0);
+    nap(1000);
+    uint64_t failed = e.generation;
+    atomic_store(&counters->go, 0);
+    pid_t kids[8];
+    for (int i = 0; i < 8; i++) {
+        if ((kids[i] = fork()) == 0) {
+            while (!atomic_load(&counters->go)) {
+            }
+            bool r = false;
+            rs_status st = rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, failed, &r, NULL);
+            _exit(st == RS_OK && r ? 0 : 1);
+        }
+    }
+    atomic_store(&counters->go, 1);
+    for (int i = 0; i < 8; i++) {
+        int status;
+        waitpid(kids[i], &status, 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    assert_int_equal(atomic_load(&counters->fetches), 5);
+    rs_shmcache_destroy(fresh);
+}
+
+static void warnings_are_rate_limited_host_wide(void **state)
+{
+    (void)state;
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "warned", &err);
+    assert_true(rs_shmcache_warn_due(fresh, s, RS_SHMCACHE_WARN_STALE, 60000));
+    assert_false(rs_shmcache_warn_due(fresh, s, RS_SHMCACHE_WARN_STALE, 60000));
+    assert_true(rs_shmcache_warn_due(fresh, s, RS_SHMCACHE_WARN_LOGIN_FAILED, 60000));  /* kinds apart */
+    pid_t kid = fork();
+    if (kid == 0) {
+        _exit(rs_shmcache_warn_due(fresh, s, RS_SHMCACHE_WARN_STALE, 60000) ? 1 : 0);  /* another process: quiet */
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(rs_shmcache_warn_due(fresh, s, RS_SHMCACHE_WARN_STALE, 0));
+    rs_shmcache_count_login_failure(fresh, s);
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(fresh, (size_t)s, &info);
+    assert_int_equal(info.login_failures, 1);
+    rs_shmcache_destroy(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +827,8 @@ int main(void)
         cmocka_unit_test(generations_are_unique_across_slots_and_writes),
         cmocka_unit_test(last_free_slots_are_kept_for_those_allowed_them),
         cmocka_unit_test(private_cache_is_not_shared_with_children),
+        cmocka_unit_test(forced_refresh_follows_a_rotation_and_still_limits_a_flood),
+        cmocka_unit_test(warnings_are_rate_limited_host_wide),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }
