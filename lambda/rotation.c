@@ -11,9 +11,12 @@
  *    the password to P2 in ONE statement. The server applies it atomically: before it the database holds
  *    P1 = AWSCURRENT, after it P2 = AWSPENDING; a crash at any instruction leaves one or the other. P2 can
  *    only come from Secrets Manager (re-read at every step), so the database never holds a password that
- *    neither label holds. On MySQL 8.0.14+ the old password stays valid (RETAIN CURRENT PASSWORD), so
- *    AWSCURRENT keeps working through the window too; on MariaDB and older MySQL, clients on AWSCURRENT fail
- *    between setSecret and finishSecret (rdssecret's WordPress drop-in retries with AWSPENDING then).
+ *    neither label holds. On MySQL 8.0.14+ with APPLICATION_PASSWORD_ADMIN the old password stays valid
+ *    (RETAIN CURRENT PASSWORD), so AWSCURRENT keeps working through the window too; after finishSecret that
+ *    secondary password is AWSPREVIOUS's (still known to Secrets Manager) until the next rotation's RETAIN
+ *    replaces it or, with DISCARD_OLD_PASSWORD=finish_secret, finishSecret discards it once AWSCURRENT has moved.
+ *    On MariaDB, older MySQL or without the privilege, clients on AWSCURRENT fail between setSecret and
+ *    finishSecret (the log line says so; rdssecret's WordPress drop-in retries with AWSPENDING then).
  *  - testSecret only reads. finishSecret moves AWSCURRENT onto the token in one UpdateSecretVersionStage call:
  *    before it AWSPENDING = P2 = database, after it AWSCURRENT = P2 = database. It then removes AWSPENDING
  *    from that version (now AWSCURRENT), so no stray AWSPENDING can block the next rotation; a crash between
@@ -23,9 +26,11 @@
  *  - AWSCURRENT's account is never touched during its own rotation: setSecret only creates or changes the
  *    OTHER account, so AWSCURRENT works throughout, and after finishSecret the old account (now AWSPREVIOUS)
  *    still works until the next rotation's setSecret changes it.
- *  - A clone is created with a throwaway password, gets its TLS requirements and grants, and only then the
- *    pending password. So "AWSPENDING logs in" implies "the grants are there": a crash after CREATE USER is
- *    repaired by the retry (the pending login fails, the grants are replayed, the password set).
+ *  - A clone is created with a throwaway password, gets its TLS requirements, limits, grants and default roles,
+ *    and only then the pending password. So "AWSPENDING logs in" implies "the grants are there": a crash after
+ *    CREATE USER is repaired by the retry (the pending login fails, the grants are replayed, the password set).
+ *    An existing other user (AWSPREVIOUS's, about to get the pending password) converges: what it holds
+ *    beyond the current user is revoked first, then the current user's grants are granted, then the password.
  * Deadlines: no change (PutSecretValue, the password change, UpdateSecretVersionStage) starts with less than
  * DEADLINE_RESERVE_MS left before the Lambda deadline, and every network wait is bounded by the time left, so
  * a step fails with an answer rather than being frozen mid-change; each change is a single atomic call anyway. */
