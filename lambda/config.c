@@ -164,6 +164,7 @@ rs_status rl_config_load(rl_config *cfg, rs_error *err)
         if ((st = env_string("DB_TLS_CA_FILE", "", cfg->db_ca_file, sizeof(cfg->db_ca_file), err)) != RS_OK) {
             return st;
         }
+        cfg->db_ca_file_set = true;
     } else {
         strcpy(cfg->db_ca_file, cfg->sm_ca_file);
     }
@@ -188,6 +189,18 @@ rs_status rl_config_load(rl_config *cfg, rs_error *err)
         if (access(bundled, X_OK) == 0 && strlen(bundled) < sizeof(cfg->db_plugin_dir)) {
             strcpy(cfg->db_plugin_dir, bundled);
         }
+    }
+
+    /* The safe default keeps the old password (it is AWSPREVIOUS's) until the next rotation replaces it, so hosts
+     * still holding a cached AWSCURRENT keep logging in after finishSecret, as with alternating users. */
+    const char *discard = getenv("DISCARD_OLD_PASSWORD");
+    if (!discard || !*discard || strcmp(discard, "next_rotation") == 0) {
+        cfg->discard_old_password_at_finish = false;
+    } else if (strcmp(discard, "finish_secret") == 0) {
+        cfg->discard_old_password_at_finish = true;
+    } else {
+        return rs_error_set(err, RS_ERR_CONFIG, "DISCARD_OLD_PASSWORD must be next_rotation (the default) or "
+                                                "finish_secret");
     }
 
     if ((st = env_long("USERNAME_MAX_LENGTH", 32, 1, 128, &n, err)) != RS_OK) {

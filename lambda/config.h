@@ -22,12 +22,15 @@ typedef struct {
     long sm_timeout_ms;              /* SECRETS_MANAGER_TIMEOUT_MS (per attempt), default 5000 */
 
     char db_ca_file[RL_PATH_MAX];    /* DB_TLS_CA_FILE (for RDS: the RDS CA bundle), default the system bundle */
+    bool db_ca_file_set;             /* DB_TLS_CA_FILE was given (else db_ca_file is the system bundle) */
     bool db_verify_host;             /* DB_TLS_VERIFY_HOST, default true: the certificate must name the host */
     int db_connect_timeout_s;        /* DB_CONNECT_TIMEOUT, default 5 */
     int db_query_timeout_s;          /* DB_QUERY_TIMEOUT, default 15 */
     char db_plugin_dir[RL_PATH_MAX]; /* Connector/C plugins (caching_sha2_password...): MARIADB_PLUGIN_DIR, or the
                                       * package's lib/plugin, or "" for the library's built-in path */
 
+    bool discard_old_password_at_finish; /* DISCARD_OLD_PASSWORD: "next_rotation" (default) or "finish_secret":
+                                      * when a MySQL dual password's old (secondary) password stops working */
     int username_max_length;         /* USERNAME_MAX_LENGTH, default 32 (MySQL); MariaDB allows 80 */
     long deadline_reserve_ms;        /* DEADLINE_RESERVE_MS, default 1500: no change starts with less time left */
 

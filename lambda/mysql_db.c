@@ -3,6 +3,8 @@
  * honours NO_BACKSLASH_ESCAPES) inside quotes; every server error is scrubbed of the passwords in play. */
 #include "mysql_db.h"
 
+#include "grants.h"
+
 #include <mysql.h>
 #include <errmsg.h>
 #include <mysqld_error.h>
@@ -185,12 +187,27 @@ static rs_status connect_failure(rl_db *db, const rl_db_params *p, rs_error *err
                             "database %s:%u requires TLS (require_secure_transport) but the secret says \"ssl\": "
                             "false: %s",
                             p->host, port, msg);
-    case CR_SSL_CONNECTION_ERROR:
+    case CR_SSL_CONNECTION_ERROR: {
+        /* Say exactly what to set: a server that makes its own CA (MySQL does at initialisation) is refused
+         * by default, since an unverified certificate is no better than plain text. */
+        char ca[300];
+        if (p->ca_file_is_default || !p->ca_file || !*p->ca_file) {
+            snprintf(ca, sizeof(ca), "the system CA bundle (DB_TLS_CA_FILE is not set)");
+        } else {
+            snprintf(ca, sizeof(ca), "DB_TLS_CA_FILE '%.200s'", p->ca_file);
+        }
+        if (strstr(msg, "does not support")) {
+            return rs_error_set(err, RS_ERR_TLS, "TLS to database %s:%u failed: %.200s", p->host, port, msg);
+        }
         return rs_error_set(err, RS_ERR_TLS,
-                            "TLS to database %s:%u failed (CA bundle '%s'%s; for RDS set DB_TLS_CA_FILE to the RDS "
-                            "CA bundle): %s",
-                            p->host, port, p->ca_file && *p->ca_file ? p->ca_file : "(none)",
-                            p->verify_host ? ", host name verified" : "", msg);
+                            "TLS to database %s:%u: its certificate is not verified by %s%s (%.120s). Set "
+                            "DB_TLS_CA_FILE to the CA that signed it (RDS: the RDS CA bundle; a MySQL server's own: "
+                            "ca.pem in its datadir)%s%s",
+                            p->host, port, ca, p->verify_host ? " for this host name" : "", msg,
+                            p->verify_host ? ", or DB_TLS_VERIFY_HOST=false if only the host name differs" : "",
+                            p->tls == RL_TLS_PREFERRED ? ", or \"ssl\": false in the secret to connect without TLS"
+                                                       : "");
+    }
     case CR_AUTH_PLUGIN_CANNOT_LOAD:
         return rs_error_set(err, RS_ERR_CONFIG,
                             "database %s:%u asks for an authentication plugin the function cannot load "
@@ -358,10 +375,10 @@ rs_status rl_db_ping_query(rl_db *db, rs_error *err)
     return ok ? RS_OK : rs_error_set(err, RS_ERR_REQUEST_FAILED, "test query returned no row");
 }
 
-rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char *login_password, bool *dual,
+rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char *login_password, rl_dual *dual,
                                  rs_error *err)
 {
-    *dual = false;
+    *dual = RL_DUAL_UNSUPPORTED;
     const char *secrets[] = {new_password, login_password};
     char *lit_new = literal(db, new_password);
     char *lit_login = literal(db, login_password);
@@ -386,6 +403,7 @@ rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char
          * insist on REPLACE with the current password (password_require_current). Try, then adapt. */
         bool retain = db->server_version >= 80014;
         bool replace = false;
+        rl_dual refused = RL_DUAL_UNSUPPORTED;
         st = RS_ERR_INTERNAL;
         for (int attempt = 0; attempt < 3; attempt++) {
             sqlbuf b = {0};
@@ -403,11 +421,14 @@ rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char
                           : exec_scrubbed(db, b.buf, "changing the password", secrets, 2, &code, err);
             sb_free(&b);
             if (st == RS_OK) {
-                *dual = retain;
+                *dual = retain ? RL_DUAL_RETAINED : refused;
                 break;
             }
             if (code == ER_SPECIFIC_ACCESS_DENIED_ERROR && retain) {
+                /* Nothing changed; the caller says so in its log line (no silent loss of the zero-downtime path). */
                 retain = false;
+                refused = RL_DUAL_NO_PRIVILEGE;
+                rs_error_clear(err);
             } else if (code == RL_MYSQL_ER_MISSING_CURRENT_PASSWORD && !replace) {
                 replace = true;
             } else {
@@ -418,6 +439,15 @@ rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char
     free_literal(lit_new);
     free_literal(lit_login);
     return st;
+}
+
+rs_status rl_db_discard_old_password(rl_db *db, rs_error *err)
+{
+    if (db->is_mariadb || db->server_version < 80014) {
+        return rs_error_set(err, RS_ERR_UNSUPPORTED, "the server has no dual passwords (MySQL 8.0.14+ has)");
+    }
+    static const char sql[] = "ALTER USER CURRENT_USER() DISCARD OLD PASSWORD";
+    return exec_scrubbed(db, sql, "discarding the old password (needs APPLICATION_PASSWORD_ADMIN)", NULL, 0, NULL, err);
 }
 
 /* --- the alternating-users clone ------------------------------------------------------------------- */
@@ -597,6 +627,7 @@ static rs_status auth_clause(rl_db *db, const char *plugin, const char *lit_pass
 }
 
 /* REQUIRE clause copying mysql.user's ssl_type / ssl_cipher / x509_issuer / x509_subject. */
+/* REQUIRE clause copying mysql.user's ssl_type / ssl_cipher / x509_issuer / x509_subject (columns 1..4). */
 static void require_clause(rl_db *db, MYSQL_ROW row, unsigned long *lengths, sqlbuf *b)
 {
     const char *ssl_type = row[1] ? row[1] : "";
@@ -628,20 +659,136 @@ static void require_clause(rl_db *db, MYSQL_ROW row, unsigned long *lengths, sql
     }
 }
 
+/* WITH clause copying the account limits (columns 5..8: max_questions, max_updates, max_connections,
+ * max_user_connections; MariaDB adds max_statement_time at 9). Numbers only: anything else is left out. */
+static void limits_clause(rl_db *db, MYSQL_ROW row, sqlbuf *b)
+{
+    static const char *const names[] = {" MAX_QUERIES_PER_HOUR ", " MAX_UPDATES_PER_HOUR ",
+                                        " MAX_CONNECTIONS_PER_HOUR ", " MAX_USER_CONNECTIONS ",
+                                        " MAX_STATEMENT_TIME "};
+    int n = db->is_mariadb ? 5 : 4;
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        const char *v = row[5 + i];
+        if (!v || !*v || strspn(v, "0123456789.") != strlen(v) || strlen(v) > 24) {
+            continue;
+        }
+        sb_add(b, any ? "" : " WITH");
+        sb_add(b, names[i]);
+        sb_add(b, v);
+        any = true;
+    }
+}
+
+/* SHOW GRANTS FOR user@host, each line rewritten to grant to to_user@host. The result set is wiped before it is
+ * freed (MariaDB's lines hold the password hash). *lines: heap array of heap strings. */
+static rs_status grants_rewritten(rl_db *db, const char *user, const char *to_user, const char *host, char ***lines,
+                                  size_t *nlines, rs_error *err)
+{
+    *lines = NULL;
+    *nlines = 0;
+    char *acct = account(db, user, host);
+    if (!acct) {
+        return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+    }
+    sqlbuf q = {0};
+    sb_add(&q, "SHOW GRANTS FOR ");
+    sb_add(&q, acct);
+    free(acct);
+    MYSQL_RES *res = NULL;
+    rs_status st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory")
+                            : query_rows(db, q.buf, "reading grants (SHOW GRANTS)", &res, err);
+    sb_free(&q);
+    if (st != RS_OK) {
+        return st;
+    }
+    size_t n = (size_t)mysql_num_rows(res);
+    char **out = n ? calloc(n, sizeof(char *)) : NULL;
+    size_t got = 0;
+    MYSQL_ROW row;
+    if (n && !out) {
+        st = rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+    }
+    while (st == RS_OK && (row = mysql_fetch_row(res)) != NULL && got < n) {
+        if (!row[0]) {
+            continue;
+        }
+        st = rl_db_rewrite_grant(row[0], user, to_user, host, &out[got], err);
+        if (st == RS_OK) {
+            got++;
+        }
+    }
+    mysql_data_seek(res, 0);
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        unsigned long *len = mysql_fetch_lengths(res);
+        if (row[0] && len) {
+            OPENSSL_cleanse(row[0], len[0]);
+        }
+    }
+    mysql_free_result(res);
+    if (st != RS_OK) {
+        rl_grants_free(out, got);
+        return st;
+    }
+    *lines = out;
+    *nlines = got;
+    return RS_OK;
+}
+
+/* MySQL keeps default roles out of SHOW GRANTS: SET DEFAULT ROLE ... TO dst from mysql.default_roles. */
+static rs_status mysql_default_roles(rl_db *db, const char *lit_from, const char *lit_host, const char *dst,
+                                     sqlbuf *out, rs_error *err)
+{
+    sqlbuf q = {0};
+    sb_add(&q, "SELECT DEFAULT_ROLE_USER, DEFAULT_ROLE_HOST FROM mysql.default_roles WHERE USER = ");
+    sb_add(&q, lit_from);
+    sb_add(&q, " AND HOST = ");
+    sb_add(&q, lit_host);
+    sb_add(&q, " ORDER BY DEFAULT_ROLE_USER, DEFAULT_ROLE_HOST");
+    MYSQL_RES *res = NULL;
+    rs_status st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory")
+                            : query_rows(db, q.buf, "reading the current user's default roles (the master user "
+                                                    "needs SELECT on mysql.default_roles)", &res, err);
+    sb_free(&q);
+    if (st != RS_OK) {
+        return st;
+    }
+    sb_add(out, "SET DEFAULT ROLE ");
+    MYSQL_ROW row;
+    bool any = false;
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        char *role = account(db, row[0] ? row[0] : "", row[1] ? row[1] : "");
+        sb_add(out, any ? ", " : "");
+        sb_add(out, role);
+        free(role);
+        any = true;
+    }
+    mysql_free_result(res);
+    sb_add(out, any ? " TO " : "NONE TO ");
+    sb_add(out, dst);
+    return out->failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : RS_OK;
+}
+
 static rs_status sync_one_host(rl_db *db, const char *from_user, const char *to_user, const char *host,
                                const char *lit_password, const char *const *secrets, rs_error *err)
 {
     char *lit_from = literal(db, from_user), *lit_to = literal(db, to_user), *lit_host = literal(db, host);
-    char *src = account(db, from_user, host), *dst = account(db, to_user, host);
+    char *dst = account(db, to_user, host);
+    char *printed_dst = printed_account(to_user, host, true);
     MYSQL_RES *res = NULL;
-    sqlbuf q = {0};
+    sqlbuf q = {0}, alter = {0};
+    char **want = NULL, **have = NULL, **plan = NULL;
+    size_t nwant = 0, nhave = 0, nplan = 0;
     rs_status st = RS_OK;
-    if (!lit_from || !lit_to || !lit_host || !src || !dst) {
+    if (!lit_from || !lit_to || !lit_host || !dst || !printed_dst) {
         st = rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
         goto done;
     }
-    /* 1. The source account's plugin and TLS requirements. */
-    sb_add(&q, "SELECT plugin, ssl_type, ssl_cipher, x509_issuer, x509_subject FROM mysql.user WHERE User = ");
+    /* 1. The source account's plugin, TLS requirements and limits. */
+    sb_add(&q, "SELECT plugin, ssl_type, ssl_cipher, x509_issuer, x509_subject, max_questions, max_updates, "
+               "max_connections, max_user_connections");
+    sb_add(&q, db->is_mariadb ? ", max_statement_time" : "");
+    sb_add(&q, " FROM mysql.user WHERE User = ");
     sb_add(&q, lit_from);
     sb_add(&q, " AND Host = ");
     sb_add(&q, lit_host);
@@ -658,8 +805,10 @@ static rs_status sync_one_host(rl_db *db, const char *from_user, const char *to_
     unsigned long *lengths = mysql_fetch_lengths(res);
     char plugin[80];
     snprintf(plugin, sizeof(plugin), "%s", src_row[0] ? src_row[0] : "");
-    sqlbuf require = {0};
-    require_clause(db, src_row, lengths, &require);
+    sb_add(&alter, "ALTER USER ");
+    sb_add(&alter, dst);
+    require_clause(db, src_row, lengths, &alter);
+    limits_clause(db, src_row, &alter);
     mysql_free_result(res);
     res = NULL;
 
@@ -671,7 +820,6 @@ static rs_status sync_one_host(rl_db *db, const char *from_user, const char *to_
     sb_add(&q, lit_host);
     if (q.failed || (st = query_rows(db, q.buf, "looking for the other user", &res, err)) != RS_OK) {
         st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : st;
-        sb_free(&require);
         goto done;
     }
     MYSQL_ROW count_row = mysql_fetch_row(res);
@@ -686,7 +834,6 @@ static rs_status sync_one_host(rl_db *db, const char *from_user, const char *to_
         char throwaway[64];
         if (RAND_bytes(raw, sizeof(raw)) != 1) {
             st = rs_error_set(err, RS_ERR_INTERNAL, "no randomness for a temporary password");
-            sb_free(&require);
             goto done;
         }
         for (size_t i = 0; i < sizeof(raw); i++) {
@@ -706,79 +853,68 @@ static rs_status sync_one_host(rl_db *db, const char *from_user, const char *to_
         }
         OPENSSL_cleanse(throwaway, sizeof(throwaway));
         if (st != RS_OK) {
-            sb_free(&require);
             goto done;
         }
     }
 
-    /* 3. TLS requirements as the source has them (every time: the source may have changed). */
-    sb_free(&q);
-    sb_add(&q, "ALTER USER ");
-    sb_add(&q, dst);
-    sb_add(&q, require.buf);
-    sb_free(&require);
-    if (q.failed || (st = exec_scrubbed(db, q.buf, "copying the TLS requirements", NULL, 0, NULL, err)) != RS_OK) {
-        st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : st;
+    /* 3. TLS requirements and account limits as the source has them (every time: the source may have changed). */
+    if (alter.failed ||
+        (st = exec_scrubbed(db, alter.buf, "copying the TLS requirements and account limits", NULL, 0, NULL, err)) !=
+            RS_OK) {
+        st = alter.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : st;
         goto done;
     }
 
-    /* 4. Replay the grants (additive and idempotent). */
-    sb_free(&q);
-    sb_add(&q, "SHOW GRANTS FOR ");
-    sb_add(&q, src);
-    if (q.failed || (st = query_rows(db, q.buf, "reading the current user's grants", &res, err)) != RS_OK) {
-        st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : st;
+    /* 4. Grants converge: what the target holds beyond the source is revoked, then the source's are granted. */
+    if ((st = grants_rewritten(db, from_user, to_user, host, &want, &nwant, err)) != RS_OK ||
+        (st = grants_rewritten(db, to_user, to_user, host, &have, &nhave, err)) != RS_OK ||
+        (st = rl_grants_plan((const char *const *)want, nwant, (const char *const *)have, nhave, printed_dst, &plan,
+                             &nplan, err)) != RS_OK) {
         goto done;
     }
-    size_t nlines = (size_t)mysql_num_rows(res);
-    char **lines = nlines ? calloc(nlines, sizeof(char *)) : NULL;
-    size_t got = 0;
-    MYSQL_ROW grow;
-    while (st == RS_OK && (grow = mysql_fetch_row(res)) != NULL && got < nlines) {
-        if (!grow[0]) {
-            continue;
-        }
-        st = rl_db_rewrite_grant(grow[0], from_user, to_user, host, &lines[got], err);
-        if (st == RS_OK) {
-            got++;
-        }
+    for (size_t i = 0; i < nplan && st == RS_OK; i++) {
+        /* A rewritten line holds privileges and names only (the hash was dropped): fine in a message. */
+        char what[300];
+        snprintf(what, sizeof(what), "making the other user's grants equal (%.200s%s)", plan[i],
+                 strlen(plan[i]) > 200 ? "..." : "");
+        st = exec_scrubbed(db, plan[i], what, NULL, 0, NULL, err);
     }
-    /* The lines of MariaDB hold the password hash: wipe the result set before it is freed. */
-    mysql_data_seek(res, 0);
-    while ((grow = mysql_fetch_row(res)) != NULL) {
-        unsigned long *glen = mysql_fetch_lengths(res);
-        if (grow[0] && glen) {
-            OPENSSL_cleanse(grow[0], glen[0]);
-        }
-    }
-    mysql_free_result(res);
-    res = NULL;
-    for (size_t i = 0; i < got; i++) {
-        if (st == RS_OK) {
-            /* The rewritten line holds privileges and names only (the hash was dropped): fine in a message. */
-            char what[300];
-            snprintf(what, sizeof(what), "copying a grant to the other user (%.200s%s)", lines[i],
-                     strlen(lines[i]) > 200 ? "..." : "");
-            st = exec_scrubbed(db, lines[i], what, NULL, 0, NULL, err);
-        }
-        free(lines[i]);
-    }
-    free(lines);
     if (st != RS_OK) {
         goto done;
     }
 
-    /* 5. The pending password, last. */
+    /* 5. Default roles, after the roles themselves. */
     sb_free(&q);
     if (db->is_mariadb) {
-        sb_add(&q, "SET PASSWORD FOR ");
-        sb_add(&q, dst);
+        const char *line = NULL;
+        for (size_t i = 0; i < nwant; i++) {
+            if (strncmp(want[i], "SET DEFAULT ROLE ", 17) == 0) {
+                line = want[i];
+            }
+        }
+        if (line) {
+            sb_add(&q, line);
+        } else {
+            sb_add(&q, "SET DEFAULT ROLE NONE FOR ");
+            sb_add(&q, dst);
+        }
+    } else if ((st = mysql_default_roles(db, lit_from, lit_host, dst, &q, err)) != RS_OK) {
+        goto done;
+    }
+    if (q.failed || (st = exec_scrubbed(db, q.buf, "copying the default roles", NULL, 0, NULL, err)) != RS_OK) {
+        st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : st;
+        goto done;
+    }
+
+    /* 6. The pending password, last. */
+    sb_free(&q);
+    sb_add(&q, "SET PASSWORD FOR ");
+    sb_add(&q, dst);
+    if (db->is_mariadb) {
         sb_add(&q, " = PASSWORD(");
         sb_add(&q, lit_password);
         sb_add(&q, ")");
     } else {
-        sb_add(&q, "SET PASSWORD FOR ");
-        sb_add(&q, dst);
         sb_add(&q, " = ");
         sb_add(&q, lit_password);
     }
@@ -789,70 +925,116 @@ done:
     if (res) {
         mysql_free_result(res);
     }
+    rl_grants_free(want, nwant);
+    rl_grants_free(have, nhave);
+    rl_grants_free(plan, nplan);
     sb_free(&q);
+    sb_free(&alter);
     free(lit_from);
     free(lit_to);
     free(lit_host);
-    free(src);
     free(dst);
+    free(printed_dst);
     return st;
+}
+
+/* Every Host of `user` in mysql.user, sorted. *hosts: heap array of heap strings. */
+static rs_status list_hosts(rl_db *db, const char *user, const char *what, char ***hosts, size_t *n, rs_error *err)
+{
+    *hosts = NULL;
+    *n = 0;
+    char *lit = literal(db, user);
+    sqlbuf q = {0};
+    sb_add(&q, "SELECT Host FROM mysql.user WHERE User = ");
+    sb_add(&q, lit);
+    sb_add(&q, " ORDER BY Host");
+    free(lit);
+    MYSQL_RES *res = NULL;
+    rs_status st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory") : query_rows(db, q.buf, what, &res,
+                                                                                               err);
+    sb_free(&q);
+    if (st != RS_OK) {
+        return st;
+    }
+    size_t rows = (size_t)mysql_num_rows(res);
+    char **list = rows ? calloc(rows, sizeof(char *)) : NULL;
+    MYSQL_ROW row;
+    size_t got = 0;
+    while (list && (row = mysql_fetch_row(res)) != NULL && got < rows) {
+        list[got] = strdup(row[0] ? row[0] : "");
+        if (!list[got]) {
+            st = rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+            break;
+        }
+        got++;
+    }
+    mysql_free_result(res);
+    if (rows && !list) {
+        st = rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+    }
+    if (st != RS_OK) {
+        rl_grants_free(list, got);
+        return st;
+    }
+    *hosts = list;
+    *n = got;
+    return RS_OK;
 }
 
 rs_status rl_db_sync_clone(rl_db *db, const char *from_user, const char *to_user, const char *password,
                            size_t *hosts, rs_error *err)
 {
     *hosts = 0;
-    char *lit_from = literal(db, from_user);
-    char *lit_password = literal(db, password);
-    if (!lit_from || !lit_password) {
-        free(lit_from);
-        free_literal(lit_password);
-        return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
-    }
-    sqlbuf q = {0};
-    sb_add(&q, "SELECT Host FROM mysql.user WHERE User = ");
-    sb_add(&q, lit_from);
-    sb_add(&q, " ORDER BY Host");
-    MYSQL_RES *res = NULL;
-    rs_status st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory")
-                            : query_rows(db, q.buf, "listing the current user's hosts (the master user needs SELECT "
-                                                    "on mysql.user)", &res, err);
-    sb_free(&q);
-    free(lit_from);
+    char **from_hosts = NULL, **to_hosts = NULL;
+    size_t nfrom = 0, nto = 0;
+    rs_status st = list_hosts(db, from_user, "listing the current user's hosts (the master user needs SELECT on "
+                                             "mysql.user)", &from_hosts, &nfrom, err);
     if (st != RS_OK) {
-        free_literal(lit_password);
         return st;
     }
-    size_t n = (size_t)mysql_num_rows(res);
-    char **host_list = n ? calloc(n, sizeof(char *)) : NULL;
-    MYSQL_ROW row;
-    size_t got = 0;
-    while ((row = mysql_fetch_row(res)) != NULL && got < n && host_list) {
-        host_list[got] = strdup(row[0] ? row[0] : "");
-        if (host_list[got]) {
-            got++;
-        }
-    }
-    mysql_free_result(res);
-    if (got == 0) {
-        free(host_list);
-        free_literal(lit_password);
+    if (nfrom == 0) {
+        rl_grants_free(from_hosts, nfrom);
         return rs_error_set(err, RS_ERR_NOT_FOUND,
                             "user '%.80s' (the AWSCURRENT username) does not exist on the database, so there is "
                             "nothing to copy to '%.80s'",
                             from_user, to_user);
     }
-    const char *secrets[] = {password};
-    for (size_t i = 0; i < got; i++) {
-        if (st == RS_OK) {
-            st = sync_one_host(db, from_user, to_user, host_list[i], lit_password, secrets, err);
-            if (st == RS_OK) {
-                (*hosts)++;
-            }
-        }
-        free(host_list[i]);
+    char *lit_password = literal(db, password);
+    if (!lit_password) {
+        rl_grants_free(from_hosts, nfrom);
+        return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
     }
-    free(host_list);
+    const char *secrets[] = {password};
+    for (size_t i = 0; i < nfrom && st == RS_OK; i++) {
+        st = sync_one_host(db, from_user, to_user, from_hosts[i], lit_password, secrets, err);
+        if (st == RS_OK) {
+            (*hosts)++;
+        }
+    }
     free_literal(lit_password);
+    /* The other user at a host the current user no longer has: dropped (only ever `to_user` accounts). */
+    if (st == RS_OK) {
+        st = list_hosts(db, to_user, "listing the other user's hosts", &to_hosts, &nto, err);
+    }
+    for (size_t i = 0; i < nto && st == RS_OK; i++) {
+        bool kept = false;
+        for (size_t j = 0; j < nfrom && !kept; j++) {
+            kept = strcmp(to_hosts[i], from_hosts[j]) == 0;
+        }
+        if (kept) {
+            continue;
+        }
+        char *acct = account(db, to_user, to_hosts[i]);
+        sqlbuf q = {0};
+        sb_add(&q, "DROP USER ");
+        sb_add(&q, acct);
+        free(acct);
+        st = q.failed ? rs_error_set(err, RS_ERR_INTERNAL, "out of memory")
+                      : exec_scrubbed(db, q.buf, "dropping the other user at a host the current user no longer has",
+                                      NULL, 0, NULL, err);
+        sb_free(&q);
+    }
+    rl_grants_free(from_hosts, nfrom);
+    rl_grants_free(to_hosts, nto);
     return st;
 }

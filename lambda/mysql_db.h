@@ -23,6 +23,7 @@ typedef struct {
     const char *dbname;           /* NULL or "": none */
     rl_tls_mode tls;
     const char *ca_file;          /* CA bundle the server certificate must chain to */
+    bool ca_file_is_default;      /* DB_TLS_CA_FILE was not set: ca_file is the system bundle (for the message) */
     bool verify_host;             /* the certificate must also name `host` */
     unsigned int connect_timeout_s;
     unsigned int query_timeout_s; /* read and write timeouts */
@@ -51,15 +52,28 @@ rs_status rl_db_exec(rl_db *db, const char *sql, rs_error *err);
 /* A trivial query proving the session works ("SELECT NOW()"). */
 rs_status rl_db_ping_query(rl_db *db, rs_error *err);
 
+typedef enum {
+    RL_DUAL_RETAINED = 0,   /* MySQL 8.0.14+: the old password stays valid as the secondary one */
+    RL_DUAL_UNSUPPORTED,    /* MariaDB, or MySQL before 8.0.14: no dual passwords */
+    RL_DUAL_NO_PRIVILEGE,   /* MySQL refused RETAIN CURRENT PASSWORD: the account lacks APPLICATION_PASSWORD_ADMIN */
+} rl_dual;
+
 /* Change the password of the logged-in account (single-user rotation). On MySQL 8.0.14+ the old password is
- * kept as a secondary one (RETAIN CURRENT PASSWORD) when the account may do so; *dual tells whether it was. */
-rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char *login_password, bool *dual,
+ * kept as a secondary one (RETAIN CURRENT PASSWORD, which also discards an older secondary) when the account
+ * holds APPLICATION_PASSWORD_ADMIN; *dual tells what happened. */
+rs_status rl_db_set_own_password(rl_db *db, const char *new_password, const char *login_password, rl_dual *dual,
                                  rs_error *err);
 
-/* Make `to_user` a working copy of `from_user` with `password`, logged in as an administrator: for every host
- * `from_user` exists with, create `to_user`@host when missing (with a throwaway password), give it the TLS
- * requirements of `from_user`@host, replay the grants of `from_user`@host onto it, and set `password` last,
- * so a `to_user` that accepts `password` always has its grants. *hosts gets the number of hosts handled. */
+/* MySQL 8.0.14+: forget the logged-in account's secondary password (ALTER USER ... DISCARD OLD PASSWORD; needs
+ * APPLICATION_PASSWORD_ADMIN). RS_ERR_UNSUPPORTED on MariaDB and older MySQL. */
+rs_status rl_db_discard_old_password(rl_db *db, rs_error *err);
+
+/* Make `to_user` an exact working copy of `from_user` with `password`, logged in as an administrator: for every
+ * host `from_user` exists with, create `to_user`@host when missing (with a throwaway password), give it the TLS
+ * requirements and account limits of `from_user`@host, make its privileges and roles equal (what it holds
+ * beyond `from_user`@host is revoked, then those of `from_user`@host granted), copy the default roles, and set
+ * `password` last, so a `to_user` that accepts `password` always has its grants. Then drop `to_user` at hosts
+ * `from_user` no longer has. Only `to_user` accounts change. *hosts gets the number of hosts handled. */
 rs_status rl_db_sync_clone(rl_db *db, const char *from_user, const char *to_user, const char *password,
                            size_t *hosts, rs_error *err);
 

@@ -11,9 +11,12 @@
  *    the password to P2 in ONE statement. The server applies it atomically: before it the database holds
  *    P1 = AWSCURRENT, after it P2 = AWSPENDING; a crash at any instruction leaves one or the other. P2 can
  *    only come from Secrets Manager (re-read at every step), so the database never holds a password that
- *    neither label holds. On MySQL 8.0.14+ the old password stays valid (RETAIN CURRENT PASSWORD), so
- *    AWSCURRENT keeps working through the window too; on MariaDB and older MySQL, clients on AWSCURRENT fail
- *    between setSecret and finishSecret (rdssecret's WordPress drop-in retries with AWSPENDING then).
+ *    neither label holds. On MySQL 8.0.14+ with APPLICATION_PASSWORD_ADMIN the old password stays valid
+ *    (RETAIN CURRENT PASSWORD), so AWSCURRENT keeps working through the window too; after finishSecret that
+ *    secondary password is AWSPREVIOUS's (still known to Secrets Manager) until the next rotation's RETAIN
+ *    replaces it or, with DISCARD_OLD_PASSWORD=finish_secret, finishSecret discards it once AWSCURRENT has moved.
+ *    On MariaDB, older MySQL or without the privilege, clients on AWSCURRENT fail between setSecret and
+ *    finishSecret (the log line says so; rdssecret's WordPress drop-in retries with AWSPENDING then).
  *  - testSecret only reads. finishSecret moves AWSCURRENT onto the token in one UpdateSecretVersionStage call:
  *    before it AWSPENDING = P2 = database, after it AWSCURRENT = P2 = database. It then removes AWSPENDING
  *    from that version (now AWSCURRENT), so no stray AWSPENDING can block the next rotation; a crash between
@@ -23,9 +26,11 @@
  *  - AWSCURRENT's account is never touched during its own rotation: setSecret only creates or changes the
  *    OTHER account, so AWSCURRENT works throughout, and after finishSecret the old account (now AWSPREVIOUS)
  *    still works until the next rotation's setSecret changes it.
- *  - A clone is created with a throwaway password, gets its TLS requirements and grants, and only then the
- *    pending password. So "AWSPENDING logs in" implies "the grants are there": a crash after CREATE USER is
- *    repaired by the retry (the pending login fails, the grants are replayed, the password set).
+ *  - A clone is created with a throwaway password, gets its TLS requirements, limits, grants and default roles,
+ *    and only then the pending password. So "AWSPENDING logs in" implies "the grants are there": a crash after
+ *    CREATE USER is repaired by the retry (the pending login fails, the grants are replayed, the password set).
+ *    An existing other user (AWSPREVIOUS's, about to get the pending password) converges: what it holds
+ *    beyond the current user is revoked first, then the current user's grants are granted, then the password.
  * Deadlines: no change (PutSecretValue, the password change, UpdateSecretVersionStage) starts with less than
  * DEADLINE_RESERVE_MS left before the Lambda deadline, and every network wait is bounded by the time left, so
  * a step fails with an answer rather than being frozen mid-change; each change is a single atomic call anyway. */
@@ -89,6 +94,7 @@ typedef struct {
     const char *arn;              /* desc.arn once described, else the id given */
     char strategy[16];            /* "single_user" / "alternating_users" once known */
     char db_tls[32];              /* TLS version of the last database session, "none" for plain */
+    const char *dual_password;    /* single-user setSecret/finishSecret: what happened to the old password */
 } step_ctx;
 
 /* Record a failure: error type for the Runtime API, message from err. Returns err->status. */
@@ -352,7 +358,8 @@ static rs_status db_connect(step_ctx *c, const db_secret *s, const char *user, c
     const rl_config *cfg = c->r->cfg;
     rl_db_params p = {
         .host = s->host, .port = s->port, .user = user, .password = password, .dbname = s->dbname,
-        .tls = s->tls, .ca_file = cfg->db_ca_file, .verify_host = cfg->db_verify_host,
+        .tls = s->tls, .ca_file = cfg->db_ca_file, .ca_file_is_default = !cfg->db_ca_file_set,
+        .verify_host = cfg->db_verify_host,
         .connect_timeout_s = (unsigned int)cfg->db_connect_timeout_s,
         .query_timeout_s = (unsigned int)cfg->db_query_timeout_s, .plugin_dir = cfg->db_plugin_dir};
     long long left = time_left_ms(c->r);
@@ -540,7 +547,7 @@ static rs_status set_single_user(step_ctx *c, const db_secret *cur, const db_sec
         err_prefix(err, "%s", "logging in with AWSCURRENT");
         return fail(c, db_error_type(st), err);
     }
-    bool dual = false;
+    rl_dual dual = RL_DUAL_UNSUPPORTED;
     st = guard_change(c, "the password change", err);
     if (st == RS_OK) {
         st = rl_db_set_own_password(&db, pending->password, login_password, &dual, err);
@@ -555,9 +562,32 @@ static rs_status set_single_user(step_ctx *c, const db_secret *cur, const db_sec
     if (st != RS_OK) {
         return st;
     }
+    const char *how;
+    switch (dual) {
+    case RL_DUAL_RETAINED:
+        c->dual_password = "retained";
+        how = c->r->cfg->discard_old_password_at_finish
+                  ? "; the old password stays valid as the secondary one (MySQL dual password), so clients on "
+                    "AWSCURRENT keep working, until finishSecret (DISCARD_OLD_PASSWORD=finish_secret)"
+                  : "; the old password stays valid as the secondary one (MySQL dual password), so clients on "
+                    "AWSCURRENT keep working, until the next rotation replaces it";
+        break;
+    case RL_DUAL_NO_PRIVILEGE:
+        c->dual_password = "no_privilege";
+        how = "; the old password was NOT retained: the account lacks APPLICATION_PASSWORD_ADMIN, so clients on "
+              "AWSCURRENT are refused until finishSecret (grant it for a zero-downtime rotation with MySQL dual "
+              "passwords)";
+        break;
+    default:
+        c->dual_password = "unsupported";
+        how = db.is_mariadb ? "; clients on AWSCURRENT are refused until finishSecret (MariaDB has no dual "
+                              "passwords)"
+                            : "; clients on AWSCURRENT are refused until finishSecret (dual passwords need MySQL "
+                              "8.0.14+)";
+        break;
+    }
     snprintf(c->res->message, sizeof(c->res->message), "password of '%.80s' changed%s%s", cur->username,
-             via_previous ? " after logging in with AWSPREVIOUS (AWSCURRENT did not log in)" : "",
-             dual ? " (old password retained as secondary: MySQL dual password)" : "");
+             via_previous ? " after logging in with AWSPREVIOUS (AWSCURRENT did not log in)" : "", how);
     return RS_OK;
 }
 
@@ -721,6 +751,42 @@ static void drop_pending_label(step_ctx *c, const char *version_id)
     c->res->error_type[0] = '\0';
 }
 
+/* DISCARD_OLD_PASSWORD=finish_secret: once AWSCURRENT has moved, a single-user MySQL account forgets its secondary
+ * password. After the move, so AWSCURRENT logs in at every moment; a failure only warns in the step's message
+ * (the rotation is done, and the next rotation's RETAIN CURRENT PASSWORD replaces the old password anyway). */
+static void discard_after_finish(step_ctx *c, char *note, size_t note_len)
+{
+    note[0] = '\0';
+    db_secret now;
+    rs_error e;
+    rs_error_clear(&e);
+    if (load_secret(c, c->arn, c->token, NULL, "AWSCURRENT", &now, NULL, &e) != RS_OK) {
+        snprintf(note, note_len, "; the old password was not discarded: %.300s", e.message);
+        c->res->error_type[0] = '\0';
+        return;
+    }
+    if (now.masterarn) {
+        db_secret_free(&now);
+        return;  /* alternating users: no dual passwords involved */
+    }
+    snprintf(c->strategy, sizeof(c->strategy), "single_user");
+    rl_db db;
+    rs_status st = db_connect(c, &now, now.username, now.password, &db, &e);
+    db_secret_free(&now);
+    if (st == RS_OK) {
+        st = rl_db_discard_old_password(&db, &e);
+        rl_db_close(&db);
+    }
+    c->res->error_type[0] = '\0';
+    if (st == RS_OK) {
+        c->dual_password = "discarded";
+        snprintf(note, note_len, "; old password discarded (DISCARD_OLD_PASSWORD=finish_secret)");
+    } else {
+        snprintf(note, note_len, "; the old password was not discarded (DISCARD_OLD_PASSWORD=finish_secret): %.300s",
+                 e.message);
+    }
+}
+
 static rs_status finish_secret(step_ctx *c, rs_error *err)
 {
     const char *current = rs_secret_description_version_with_stage(&c->desc, "AWSCURRENT");
@@ -734,8 +800,12 @@ static rs_status finish_secret(step_ctx *c, rs_error *err)
         return fail(c, sm_error_type(st), err);
     }
     drop_pending_label(c, c->token);
-    snprintf(c->res->message, sizeof(c->res->message), "AWSCURRENT moved to this version from %.64s",
-             current ? current : "(none)");
+    char note[400] = "";
+    if (c->r->cfg->discard_old_password_at_finish) {
+        discard_after_finish(c, note, sizeof(note));
+    }
+    snprintf(c->res->message, sizeof(c->res->message), "AWSCURRENT moved to this version from %.64s%s",
+             current ? current : "(none)", note);
     return RS_OK;
 }
 
@@ -849,6 +919,9 @@ rs_status rl_run_step(rl_rotation *r, const char *secret_id, const char *token, 
         }
         if (c.db_tls[0]) {
             cJSON_AddStringToObject(rec, "db_tls", c.db_tls);
+        }
+        if (c.dual_password) {
+            cJSON_AddStringToObject(rec, "dual_password", c.dual_password);
         }
         if (r->request_id && *r->request_id) {
             cJSON_AddStringToObject(rec, "request_id", r->request_id);

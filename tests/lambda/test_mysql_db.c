@@ -1,5 +1,5 @@
-/* Unit tests (cmocka) for the rotation function's SHOW GRANTS rewriting: MariaDB, MySQL 8 and MySQL 5.7 output
- * forms, so the MySQL-only formats are covered even without a MySQL server. */
+/* Unit tests (cmocka) for the rotation function's SHOW GRANTS rewriting and grant convergence: MariaDB, MySQL 8/9
+ * and MySQL 5.7 output forms. The servers themselves are exercised by tests/lambda/run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "grants.h"
 #include "mysql_db.h"
 
 static void expect_rewrite(const char *line, const char *from, const char *to, const char *host, const char *want)
@@ -104,6 +105,96 @@ static void unreadable_lines_are_errors(void **state)
     assert_null(strstr(err.message, "PASSWORD"));
 }
 
+/* rl_grants_plan: the statements, in order, for the target `c`@`%`. */
+static void expect_plan(const char *const *want, size_t nwant, const char *const *have, size_t nhave,
+                        const char *const *expected, size_t nexpected)
+{
+    char **stmts = NULL;
+    size_t n = 0;
+    rs_error err;
+    rs_error_clear(&err);
+    assert_int_equal(rl_grants_plan(want, nwant, have, nhave, "`c`@`%`", &stmts, &n, &err), RS_OK);
+    for (size_t i = 0; i < n && i < nexpected; i++) {
+        assert_string_equal(stmts[i], expected[i]);
+    }
+    assert_int_equal(n, nexpected);
+    rl_grants_free(stmts, n);
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void plan_revokes_a_privilege_the_source_lost(void **state)
+{
+    (void)state;
+    /* The reproduced defect: REVOKE DROP from the user in use, the clone kept it at the next rotation. */
+    const char *want[] = {"GRANT USAGE ON *.* TO `c`@`%`", "GRANT SELECT, INSERT ON `appdb`.* TO `c`@`%`"};
+    const char *have[] = {"GRANT USAGE ON *.* TO `c`@`%`", "GRANT SELECT, INSERT, DROP ON `appdb`.* TO `c`@`%`"};
+    const char *expected[] = {"REVOKE DROP ON `appdb`.* FROM `c`@`%`", want[0], want[1]};
+    expect_plan(want, N(want), have, N(have), expected, N(expected));
+}
+
+static void plan_same_grants_only_regrants(void **state)
+{
+    (void)state;
+    const char *want[] = {"GRANT SELECT ON `appdb`.* TO `c`@`%`", "GRANT `approle`@`%` TO `c`@`%`"};
+    expect_plan(want, N(want), want, N(want), want, N(want));
+}
+
+static void plan_columns_routines_roles_and_options(void **state)
+{
+    (void)state;
+    const char *want[] = {
+        "GRANT USAGE ON *.* TO `c`@`%`",
+        "GRANT SELECT (`a`), UPDATE (`x`) ON `appdb`.`t` TO `c`@`%`",
+        "GRANT `reader`@`%` TO `c`@`%`",
+        "SET DEFAULT ROLE `reader` FOR `c`@`%`",
+    };
+    const char *have[] = {
+        "GRANT SELECT ON *.* TO `c`@`%` WITH GRANT OPTION",
+        "GRANT SELECT (`a`, `b`), UPDATE (`x`) ON `appdb`.`t` TO `c`@`%`",
+        "GRANT EXECUTE ON PROCEDURE `appdb`.`p` TO `c`@`%`",
+        "GRANT `reader`@`%`,`writer`@`%` TO `c`@`%` WITH ADMIN OPTION",
+        "GRANT APPLICATION_PASSWORD_ADMIN,XA_RECOVER_ADMIN ON *.* TO `c`@`%`",
+    };
+    const char *expected[] = {
+        "REVOKE SELECT, APPLICATION_PASSWORD_ADMIN, XA_RECOVER_ADMIN ON *.* FROM `c`@`%`",
+        "REVOKE GRANT OPTION ON *.* FROM `c`@`%`",
+        "REVOKE SELECT (`b`) ON `appdb`.`t` FROM `c`@`%`",
+        "REVOKE EXECUTE ON PROCEDURE `appdb`.`p` FROM `c`@`%`",
+        "REVOKE `reader`@`%` FROM `c`@`%`",
+        "REVOKE `writer`@`%` FROM `c`@`%`",
+        want[0], want[1], want[2],
+    };
+    expect_plan(want, N(want), have, N(have), expected, N(expected));
+}
+
+static void plan_quoted_names_with_separators(void **state)
+{
+    (void)state;
+    /* " ON ", " TO " and commas inside quoted names are names, not syntax. */
+    const char *want[] = {"GRANT SELECT ON `a ON b`.`t, u` TO `c`@`%`"};
+    const char *have[] = {"GRANT SELECT, DELETE ON `a ON b`.`t, u` TO `c`@`%`",
+                          "GRANT PROXY ON ''@'' TO `c`@`%` WITH GRANT OPTION"};
+    const char *expected[] = {"REVOKE DELETE ON `a ON b`.`t, u` FROM `c`@`%`", "REVOKE PROXY ON ''@'' FROM `c`@`%`",
+                              want[0]};
+    expect_plan(want, N(want), have, N(have), expected, N(expected));
+}
+
+static void plan_refuses_unreadable_lines(void **state)
+{
+    (void)state;
+    char **stmts = NULL;
+    size_t n = 0;
+    rs_error err;
+    rs_error_clear(&err);
+    const char *good[] = {"GRANT SELECT ON *.* TO `c`@`%`"};
+    const char *bad[] = {"REVOKE SELECT ON `d`.* FROM `c`@`%`"};
+    const char *other[] = {"GRANT SELECT ON *.* TO `someone`@`%`"};
+    assert_int_equal(rl_grants_plan(good, 1, bad, 1, "`c`@`%`", &stmts, &n, &err), RS_ERR_UNSUPPORTED);
+    assert_int_equal(rl_grants_plan(other, 1, good, 1, "`c`@`%`", &stmts, &n, &err), RS_ERR_UNSUPPORTED);
+    assert_null(stmts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +208,11 @@ int main(void)
         cmocka_unit_test(only_the_grantee_is_replaced),
         cmocka_unit_test(backticks_in_names_are_doubled),
         cmocka_unit_test(unreadable_lines_are_errors),
+        cmocka_unit_test(plan_revokes_a_privilege_the_source_lost),
+        cmocka_unit_test(plan_same_grants_only_regrants),
+        cmocka_unit_test(plan_columns_routines_roles_and_options),
+        cmocka_unit_test(plan_quoted_names_with_separators),
+        cmocka_unit_test(plan_refuses_unreadable_lines),
     };
-    return cmocka_run_group_tests_name("rotation function: SHOW GRANTS rewriting", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("rotation function: SHOW GRANTS rewriting and grant convergence", tests, NULL, NULL);
 }
