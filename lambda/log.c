@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 long long rl_now_ms(void)
@@ -59,4 +60,56 @@ void rl_log_message(const char *level, const char *message)
         cJSON_AddStringToObject(rec, "message", message);
     }
     rl_log_emit(rec);
+}
+
+/* The name part of arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-XXXXXX (the ARN's 6-character suffix cut). */
+static void secret_name(const char *arn, char *out, size_t out_len)
+{
+    const char *p = arn ? strstr(arn, ":secret:") : NULL;
+    const char *name = p ? p + 8 : (arn ? arn : "");
+    size_t n = strlen(name);
+    if (p && n > 7 && name[n - 7] == '-') {
+        n -= 7;
+    }
+    snprintf(out, out_len, "%.*s", (int)(n < out_len ? n : out_len - 1), name);
+}
+
+void rl_log_add_step_metrics(cJSON *record, const char *secret_arn, const char *step, bool succeeded,
+                             long long duration_ms)
+{
+    const char *ns = getenv("METRICS_NAMESPACE");
+    if (!record || (ns && strcmp(ns, "off") == 0)) {
+        return;
+    }
+    char name[512];
+    secret_name(secret_arn, name, sizeof(name));
+    cJSON *aws = cJSON_AddObjectToObject(record, "_aws");
+    cJSON *directives = aws ? cJSON_AddArrayToObject(aws, "CloudWatchMetrics") : NULL;
+    cJSON *directive = cJSON_CreateObject();
+    if (!directives || !directive) {
+        cJSON_Delete(directive);
+        return;
+    }
+    cJSON_AddNumberToObject(aws, "Timestamp", (double)rl_now_ms());
+    cJSON_AddItemToArray(directives, directive);
+    cJSON_AddStringToObject(directive, "Namespace", ns && *ns ? ns : "rdssecret/rotation");
+    cJSON *dimension_sets = cJSON_AddArrayToObject(directive, "Dimensions");
+    const char *by_step[] = {"Step"};
+    const char *by_secret_step[] = {"Secret", "Step"};
+    cJSON_AddItemToArray(dimension_sets, cJSON_CreateStringArray(by_step, 1));
+    cJSON_AddItemToArray(dimension_sets, cJSON_CreateStringArray(by_secret_step, 2));
+    cJSON *metrics = cJSON_AddArrayToObject(directive, "Metrics");
+    static const char *const names[][2] = {
+        {"StepSucceeded", "Count"}, {"StepFailed", "Count"}, {"StepDuration", "Milliseconds"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "Name", names[i][0]);
+        cJSON_AddStringToObject(m, "Unit", names[i][1]);
+        cJSON_AddItemToArray(metrics, m);
+    }
+    cJSON_AddStringToObject(record, "Step", step);
+    cJSON_AddStringToObject(record, "Secret", name);
+    cJSON_AddNumberToObject(record, "StepSucceeded", succeeded ? 1 : 0);
+    cJSON_AddNumberToObject(record, "StepFailed", succeeded ? 0 : 1);
+    cJSON_AddNumberToObject(record, "StepDuration", (double)duration_ms);
 }

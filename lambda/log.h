@@ -4,6 +4,7 @@
 #define RL_LOG_H
 
 #include <cJSON.h>
+#include <stdbool.h>
 
 /* A new log record holding "time" (UTC, milliseconds) and "level". NULL when out of memory. */
 cJSON *rl_log_begin(const char *level);
@@ -13,6 +14,12 @@ void rl_log_emit(cJSON *record);
 
 /* A one-field convenience: {"time","level","message"}. */
 void rl_log_message(const char *level, const char *message);
+
+/* Make a step's record a CloudWatch Embedded Metric Format line as well: StepSucceeded/StepFailed (Count) and
+ * StepDuration (Milliseconds) in the namespace $METRICS_NAMESPACE (default "rdssecret/rotation"; "off": none),
+ * by Step and by Secret (the secret's name from its ARN) and Step, so alarms need no log parsing. */
+void rl_log_add_step_metrics(cJSON *record, const char *secret_arn, const char *step, bool succeeded,
+                             long long duration_ms);
 
 /* Milliseconds since the epoch, and from a monotonic clock (for durations). */
 long long rl_now_ms(void);

@@ -929,6 +929,7 @@ rs_status rl_run_step(rl_rotation *r, const char *secret_id, const char *token, 
         if (r->trace_id && *r->trace_id) {
             cJSON_AddStringToObject(rec, "trace_id", r->trace_id);
         }
+        rl_log_add_step_metrics(rec, res->secret_arn, rl_step_name(step), st == RS_OK, rl_monotonic_ms() - started);
     }
     rl_log_emit(rec);
     rs_secret_description_free(&c.desc);
