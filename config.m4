@@ -51,7 +51,7 @@ if test "$PHP_RDSSECRET" != "no"; then
   fi
 
   PHP_NEW_EXTENSION([rdssecret],
-    [php_rdssecret.c src/error.c src/sigv4.c src/http.c src/creds.c src/sm.c src/secret.c src/shmcache.c],
+    [php_rdssecret.c src/error.c src/secmem.c src/env.c src/sigv4.c src/http.c src/creds.c src/sm.c src/secret.c src/shmcache.c],
     [$ext_shared], [], [$RDSSECRET_CFLAGS])
   PHP_ADD_BUILD_DIR([$ext_builddir/src])
   PHP_ADD_EXTENSION_DEP([rdssecret], [spl])

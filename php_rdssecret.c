@@ -12,12 +12,18 @@
 
 #include <cJSON.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "php_rdssecret.h"
 #include "rdssecret_arginfo.h"
 #include "src/creds.h"
+#include "src/env.h"
 #include "src/error.h"
 #include "src/http.h"
+#include "src/secmem.h"
 #include "src/secret.h"
 #include "src/shmcache.h"
 #include "src/sm.h"
@@ -40,84 +46,340 @@ typedef struct rdssecret_local_entry {
     uint64_t pinned_request;        /* the request that last read it: it keeps this version to its end */
     bool stale;
     bool is_binary;
-    zend_string *password;          /* persistent, refcounted; NULL when the secret has no password field */
+    bool overflow_logged;           /* this key found no shared slot, and the log said so */
+    void *block;                    /* secmem: every string below lives here (see local_entry_fill) */
+    zend_string *password;          /* NULL when the secret has no password field */
     uint32_t field_count;
-    zend_string **field_keys;       /* persistent */
-    zend_string **field_values;     /* persistent */
+    zend_string **field_keys;
+    zend_string **field_values;
     char version_id[RS_SHMCACHE_VERSION_ID_MAX];
     char stages[RS_SHMCACHE_STAGES_MAX];
     int64_t fetched_at_unix_ms;
 } rdssecret_local_entry;
 
-/* The per-process Secrets Manager client, made at the first fetch (region lookup may need IMDS). */
+/* The per-process Secrets Manager client, made at the first call (region lookup may need IMDS); in secmem, since
+ * it caches credentials. Everything it acts on comes from php.ini and the environment snapshot (src/env.h). */
 typedef struct {
     bool ready;
     rs_creds_config creds_config;
     rs_creds_provider creds;
     rs_sm_client client;
     char region[64];
+    /* What, besides the secret id and stage, decides what a fetch returns: the region, the endpoint and a digest
+     * of the credential identity. Part of every slot key, so that a pool only shares slots with pools that
+     * fetch exactly as it does. */
+    char key_suffix[RS_SHMCACHE_KEY_MAX / 2];
 } rdssecret_fetcher;
 
-static rdssecret_fetcher fetcher;   /* per process; workers fork before any fetch */
-static char *value_buffer;          /* per process, RS_SHMCACHE_VALUE_MAX + 1 bytes, wiped after each use */
+static rdssecret_fetcher *fetcher;  /* per process; workers fork before any fetch */
+static char *value_buffer;          /* per process (secmem), RS_SHMCACHE_VALUE_MAX + 1 bytes, wiped after use */
+/* Keys that find no shared slot are cached here, in this process only (made when first needed). */
+static rs_shmcache *rdssecret_private;
+#define RDSSECRET_PRIVATE_SLOTS 32
+/* Set in a forked child (pthread_atfork): its first request takes the environment snapshot again. */
+static volatile bool rdssecret_forked;
 
 /* --- INI ------------------------------------------------------------------------------------------- */
 
 /* Bounds keep every derived millisecond value far from overflow (and the lease token within its bits). */
 #define RDSSECRET_MAX_SECONDS (10L * 365 * 86400)
-#define BOUNDED_LONG_HANDLER(name, min, max)                                                              \
+
+/* Defaults, named once: the entries below use them, and a refused value falls back to them. */
+#define DEFAULT_ENABLED "1"
+#define DEFAULT_VERSION_STAGE "AWSCURRENT"
+#define DEFAULT_ALLOWED_STAGES "AWSCURRENT,AWSPENDING,AWSPREVIOUS"
+#define DEFAULT_TTL "300"
+#define DEFAULT_MAX_STALE "86400"
+#define DEFAULT_REFRESH_MIN_INTERVAL "5"
+#define DEFAULT_CONNECT_TIMEOUT_MS "1000"
+#define DEFAULT_TIMEOUT_MS "3000"
+#define DEFAULT_SHM_SLOTS "16"
+
+static const struct {
+    const char *name, *value;
+} ini_defaults[] = {
+    {"rdssecret.enabled", DEFAULT_ENABLED}, {"rdssecret.imds_v1_fallback", "0"},
+    {"rdssecret.version_stage", DEFAULT_VERSION_STAGE}, {"rdssecret.allowed_version_stages", DEFAULT_ALLOWED_STAGES},
+    {"rdssecret.ttl", DEFAULT_TTL}, {"rdssecret.max_stale", DEFAULT_MAX_STALE},
+    {"rdssecret.refresh_min_interval", DEFAULT_REFRESH_MIN_INTERVAL},
+    {"rdssecret.connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS}, {"rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS},
+    {"rdssecret.shm_slots", DEFAULT_SHM_SLOTS},
+};
+
+/* A setting's value for a message: printable, at most 100 characters. */
+static void shown_value(const zend_string *value, char out[108])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ZSTR_LEN(value) && n < 100; i++) {
+        unsigned char c = (unsigned char)ZSTR_VAL(value)[i];
+        out[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    strcpy(out + n, ZSTR_LEN(value) > 100 ? "'..." : "'");
+}
+
+/* A refused setting: a warning that names it, what is wrong and what is used instead. FAILURE makes PHP keep
+ * the default (at startup) or the value it had (an FPM pool's php_admin_value), which is what it names. */
+static zend_result ini_refuse(zend_ini_entry *entry, const zend_string *value, const char *why, int stage)
+{
+    const char *safe = "";
+    for (size_t i = 0; i < sizeof(ini_defaults) / sizeof(ini_defaults[0]); i++) {
+        if (strcmp(ini_defaults[i].name, ZSTR_VAL(entry->name)) == 0) {
+            safe = ini_defaults[i].value;
+        }
+    }
+    if (stage != ZEND_INI_STAGE_STARTUP && entry->value) {
+        safe = ZSTR_VAL(entry->value);
+    }
+    char shown[108];
+    shown_value(value, shown);
+    zend_error(E_WARNING, "%s = '%s: %s; using %s%s%s", ZSTR_VAL(entry->name), shown, why, *safe ? "'" : "",
+               *safe ? safe : "none (unset)", *safe ? "'" : "");
+    return FAILURE;
+}
+
+/* A refused setting that says where to fetch from: replacing it would send requests somewhere the operator did not
+ * choose, so it is kept, and every fetch fails with a configuration error naming it until it is fixed. */
+static zend_result ini_fail_closed(zend_ini_entry *entry, zend_string *value, const char *why, int stage,
+                                   void *mh_arg1, void *mh_arg2, void *mh_arg3)
+{
+    char shown[108];
+    shown_value(value, shown);
+    zend_error(E_WARNING, "%s = '%s: %s; kept, so every fetch fails with a configuration error until it is fixed",
+               ZSTR_VAL(entry->name), shown, why);
+    return OnUpdateString(entry, value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+/* A whole number within bounds, nothing else: "10s", "-5", "1e9" and "" are refused, not read as 10, 0 or 1. */
+static bool parse_bounded(const zend_string *value, zend_long min, zend_long max, zend_long *out)
+{
+    const char *p = ZSTR_VAL(value);
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    if (*p < '0' || *p > '9') {
+        return false;
+    }
+    zend_long v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (max - (*p - '0')) / 10) {
+            return false;
+        }
+        v = v * 10 + (*p - '0');
+    }
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    if (*p || v < min) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+#define BOUNDED_LONG_HANDLER(name, min, max, unit)                                                        \
     static ZEND_INI_MH(name)                                                                              \
     {                                                                                                     \
-        zend_long value = ZEND_ATOL(ZSTR_VAL(new_value));                                                 \
-        if (value < (min) || value > (max)) {                                                             \
-            return FAILURE;                                                                               \
+        zend_long value;                                                                                  \
+        if (!parse_bounded(new_value, (min), (max), &value)) {                                            \
+            char why[96];                                                                                 \
+            snprintf(why, sizeof(why), "not a whole number from %ld to %ld %s", (long)(min), (long)(max), \
+                     unit);                                                                               \
+            return ini_refuse(entry, new_value, why, stage);                                              \
         }                                                                                                 \
         return OnUpdateLong(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);                          \
     }
-BOUNDED_LONG_HANDLER(OnUpdatePositiveSeconds, 1, RDSSECRET_MAX_SECONDS)
-BOUNDED_LONG_HANDLER(OnUpdateSeconds, 0, RDSSECRET_MAX_SECONDS)
-BOUNDED_LONG_HANDLER(OnUpdateMilliseconds, 1, 600000)
-BOUNDED_LONG_HANDLER(OnUpdateSlots, 1, 4096)
+BOUNDED_LONG_HANDLER(OnUpdatePositiveSeconds, 1, RDSSECRET_MAX_SECONDS, "seconds")
+BOUNDED_LONG_HANDLER(OnUpdateSeconds, 0, RDSSECRET_MAX_SECONDS, "seconds")
+BOUNDED_LONG_HANDLER(OnUpdateMilliseconds, 1, 600000, "milliseconds")
+BOUNDED_LONG_HANDLER(OnUpdateSlots, 1, 4096, "slots")
+
+static ZEND_INI_MH(OnUpdateStrictBool)
+{
+    static const char *const words[] = {"1", "0", "on", "off", "yes", "no", "true", "false", ""};
+    bool known = false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !known; i++) {
+        known = strcasecmp(ZSTR_VAL(new_value), words[i]) == 0;
+    }
+    if (!known) {
+        return ini_refuse(entry, new_value, "not a boolean (On/Off, 1/0, yes/no, true/false)", stage);
+    }
+    return OnUpdateBool(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static bool printable_within(const char *s, size_t len, size_t max)
+{
+    if (len > max) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static ZEND_INI_MH(OnUpdateSecretId)
+{
+    if (!printable_within(ZSTR_VAL(new_value), ZSTR_LEN(new_value), 2048)) {
+        return ini_refuse(entry, new_value, "a secret id is at most 2048 printable characters", stage);
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateIdList)
+{
+    const char *list = ZSTR_VAL(new_value);
+    while (*list) {
+        list += strspn(list, ", \t");
+        size_t n = strcspn(list, ", \t");
+        if (n && !printable_within(list, n, 2048)) {
+            return ini_refuse(entry, new_value, "each id is at most 2048 printable characters", stage);
+        }
+        list += n;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static bool is_aws_stage(const char *s, size_t n)
+{
+    static const char *const stages[] = {"AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"};
+    for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+        if (n == strlen(stages[i]) && memcmp(s, stages[i], n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A staging label: printable, at most 256 characters; "AWS..." names Secrets Manager's own three only (a typo
+ * such as AWSCURENT would otherwise be a label nobody sets, read in vain on every request). */
+static bool stage_valid(const char *s, size_t n)
+{
+    return n > 0 && printable_within(s, n, 256) && (n < 3 || memcmp(s, "AWS", 3) != 0 || is_aws_stage(s, n));
+}
+
+static ZEND_INI_MH(OnUpdateStage)
+{
+    if (ZSTR_LEN(new_value) && !stage_valid(ZSTR_VAL(new_value), ZSTR_LEN(new_value))) {
+        return ini_refuse(entry, new_value, "not a staging label (AWSCURRENT, AWSPENDING, AWSPREVIOUS or a label "
+                                            "of your own, at most 256 printable characters)", stage);
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateStageList)
+{
+    const char *list = ZSTR_VAL(new_value);
+    while (*list) {
+        list += strspn(list, ", \t");
+        size_t n = strcspn(list, ", \t");
+        if (n && !stage_valid(list, n)) {
+            return ini_refuse(entry, new_value, "each entry must be a staging label (AWSCURRENT, AWSPENDING, "
+                                                "AWSPREVIOUS or a label of your own)", stage);
+        }
+        list += n;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateRegion)
+{
+    if (ZSTR_LEN(new_value) && !rs_region_is_valid(ZSTR_VAL(new_value), ZSTR_LEN(new_value))) {
+        return ini_fail_closed(entry, new_value, "not an AWS region name (lower-case letters, digits and '-')", stage,
+                               mh_arg1, mh_arg2, mh_arg3);
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateEndpoint)
+{
+    if (ZSTR_LEN(new_value)) {
+        char out[512];
+        rs_error err;
+        rs_error_clear(&err);
+        if (rs_sm_resolve_endpoint(ZSTR_VAL(new_value), "us-east-1", out, sizeof(out), &err) != RS_OK) {
+            const char *cause = strstr(err.message, ": ");
+            return ini_fail_closed(entry, new_value, cause ? cause + 2 : err.message, stage, mh_arg1, mh_arg2,
+                                   mh_arg3);
+        }
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateImdsEndpoint)
+{
+    if (ZSTR_LEN(new_value)) {
+        rs_url url;
+        rs_error err;
+        rs_error_clear(&err);
+        bool ok = rs_url_parse(ZSTR_VAL(new_value), &url, &err) == RS_OK && strcmp(url.path, "/") == 0 &&
+                  !strpbrk(ZSTR_VAL(new_value), "?#") &&
+                  (strcmp(url.scheme, "https") == 0 || rs_host_is_metadata(url.host) || rs_host_is_loopback(url.host));
+        if (!ok) {
+            return ini_fail_closed(entry, new_value, "not scheme://host[:port] (http:// only to the metadata address "
+                                                     "or loopback)", stage, mh_arg1, mh_arg2, mh_arg3);
+        }
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateCaFile)
+{
+    /* Kept even when unreadable now (the file may appear, or be readable only to the pool's user): TLS then fails
+     * closed with a clear error, never open. */
+    if (ZSTR_LEN(new_value) && access(ZSTR_VAL(new_value), R_OK) != 0) {
+        zend_error(E_WARNING, "rdssecret.ca_file = '%.200s': cannot be read (%s); TLS to Secrets Manager "
+                              "fails until it can", ZSTR_VAL(new_value), strerror(errno));
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
 
 /* Every setting is PHP_INI_SYSTEM: php.ini, or php_admin_value in an FPM pool. A script (ini_set,
  * .user.ini, php_value) can neither point the extension at another endpoint nor widen its secrets. */
 PHP_INI_BEGIN()
-    STD_PHP_INI_BOOLEAN("rdssecret.enabled", "1", PHP_INI_SYSTEM, OnUpdateBool,
+    STD_PHP_INI_BOOLEAN("rdssecret.enabled", DEFAULT_ENABLED, PHP_INI_SYSTEM, OnUpdateStrictBool,
         enabled, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.secret_id", "", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.secret_id", "", PHP_INI_SYSTEM, OnUpdateSecretId,
         secret_id, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.allowed_secret_ids", "", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.allowed_secret_ids", "", PHP_INI_SYSTEM, OnUpdateIdList,
         allowed_secret_ids, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.region", "", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.region", "", PHP_INI_SYSTEM, OnUpdateRegion,
         region, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.endpoint", "", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.endpoint", "", PHP_INI_SYSTEM, OnUpdateEndpoint,
         endpoint, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.version_stage", "AWSCURRENT", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.version_stage", DEFAULT_VERSION_STAGE, PHP_INI_SYSTEM, OnUpdateStage,
         version_stage, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.allowed_version_stages", "AWSCURRENT,AWSPENDING,AWSPREVIOUS", PHP_INI_SYSTEM,
-        OnUpdateString, allowed_version_stages, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.ttl", "300", PHP_INI_SYSTEM, OnUpdatePositiveSeconds,
+    STD_PHP_INI_ENTRY("rdssecret.allowed_version_stages", DEFAULT_ALLOWED_STAGES, PHP_INI_SYSTEM,
+        OnUpdateStageList, allowed_version_stages, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.ttl", DEFAULT_TTL, PHP_INI_SYSTEM, OnUpdatePositiveSeconds,
         ttl, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.max_stale", "86400", PHP_INI_SYSTEM, OnUpdateSeconds,
+    STD_PHP_INI_ENTRY("rdssecret.max_stale", DEFAULT_MAX_STALE, PHP_INI_SYSTEM, OnUpdateSeconds,
         max_stale, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.refresh_min_interval", "5", PHP_INI_SYSTEM, OnUpdateSeconds,
-        refresh_min_interval, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.connect_timeout_ms", "1000", PHP_INI_SYSTEM, OnUpdateMilliseconds,
-        connect_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.timeout_ms", "3000", PHP_INI_SYSTEM, OnUpdateMilliseconds,
+    STD_PHP_INI_ENTRY("rdssecret.refresh_min_interval", DEFAULT_REFRESH_MIN_INTERVAL, PHP_INI_SYSTEM,
+        OnUpdateSeconds, refresh_min_interval, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS, PHP_INI_SYSTEM,
+        OnUpdateMilliseconds, connect_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS, PHP_INI_SYSTEM, OnUpdateMilliseconds,
         timeout_ms, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.ca_file", "", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.ca_file", "", PHP_INI_SYSTEM, OnUpdateCaFile,
         ca_file, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.imds_endpoint", "", PHP_INI_SYSTEM, OnUpdateString,
+    STD_PHP_INI_ENTRY("rdssecret.imds_endpoint", "", PHP_INI_SYSTEM, OnUpdateImdsEndpoint,
         imds_endpoint, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_BOOLEAN("rdssecret.imds_v1_fallback", "0", PHP_INI_SYSTEM, OnUpdateBool,
+    STD_PHP_INI_BOOLEAN("rdssecret.imds_v1_fallback", "0", PHP_INI_SYSTEM, OnUpdateStrictBool,
         imds_v1_fallback, zend_rdssecret_globals, rdssecret_globals)
-    STD_PHP_INI_ENTRY("rdssecret.shm_slots", "16", PHP_INI_SYSTEM, OnUpdateSlots,
+    STD_PHP_INI_ENTRY("rdssecret.shm_slots", DEFAULT_SHM_SLOTS, PHP_INI_SYSTEM, OnUpdateSlots,
         shm_slots, zend_rdssecret_globals, rdssecret_globals)
 #ifdef RDSSECRET_DEBUG
-    /* Test builds only: the n-th value write from now kills its process half way. */
+    /* Test builds only (fault injection a script may set): the n-th value write from now kills its process half
+     * way; the next slot claim kills it between claiming and writing the key; the next fetch kills it while it
+     * holds the fetch lease, before any request. */
     STD_PHP_INI_ENTRY("rdssecret.debug_kill_mid_write", "0", PHP_INI_ALL, OnUpdateLongGEZero,
         debug_kill_mid_write, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.debug_kill_mid_claim", "0", PHP_INI_ALL, OnUpdateLongGEZero,
+        debug_kill_mid_claim, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.debug_kill_in_fetch", "0", PHP_INI_ALL, OnUpdateLongGEZero,
+        debug_kill_in_fetch, zend_rdssecret_globals, rdssecret_globals)
 #endif
 PHP_INI_END()
 
@@ -143,32 +405,57 @@ static void throw_status(const char *secret_id, rs_status status, const char *me
 
 /* --- fetching ---------------------------------------------------------------------------------------- */
 
+static void fetcher_reset(void)
+{
+    if (fetcher) {
+        if (fetcher->ready) {
+            rs_creds_provider_destroy(&fetcher->creds);
+        }
+        rs_secmem_free(fetcher);
+        fetcher = NULL;
+    }
+}
+
 static rs_status fetcher_ready(rs_error *err)
 {
-    if (fetcher.ready) {
+    if (fetcher && fetcher->ready) {
         return RS_OK;
     }
-    memset(&fetcher.creds_config, 0, sizeof(fetcher.creds_config));
-    fetcher.creds_config.imds_endpoint = ini_or_null(RDSSECRET_G(imds_endpoint));
-    fetcher.creds_config.imds_v1_fallback = RDSSECRET_G(imds_v1_fallback);
-    rs_creds_provider_init(&fetcher.creds, &fetcher.creds_config);
-    rs_status st = rs_region_resolve(ini_or_null(RDSSECRET_G(region)), &fetcher.creds_config, fetcher.region, err);
+    if (!fetcher && !(fetcher = rs_secmem_alloc(sizeof(*fetcher)))) {
+        return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+    }
+    rdssecret_fetcher *f = fetcher;
+    memset(f, 0, sizeof(*f));
+    f->creds_config.imds_endpoint = ini_or_null(RDSSECRET_G(imds_endpoint));
+    f->creds_config.imds_v1_fallback = RDSSECRET_G(imds_v1_fallback);
+    rs_creds_provider_init(&f->creds, &f->creds_config);
+    rs_status st = rs_region_resolve(ini_or_null(RDSSECRET_G(region)), &f->creds_config, f->region, err);
     if (st != RS_OK) {
         return st;
     }
     rs_sm_config cfg = {
-        .region = fetcher.region,
+        .region = f->region,
         .endpoint = ini_or_null(RDSSECRET_G(endpoint)),
         .ca_file = ini_or_null(RDSSECRET_G(ca_file)),
         .connect_timeout_ms = (long)RDSSECRET_G(connect_timeout_ms),
         .timeout_ms = (long)RDSSECRET_G(timeout_ms),
-        .creds = &fetcher.creds,
+        .creds = &f->creds,
     };
-    st = rs_sm_client_init(&fetcher.client, &cfg, err);
-    if (st == RS_OK) {
-        fetcher.ready = true;
+    st = rs_sm_client_init(&f->client, &cfg, err);
+    if (st != RS_OK) {
+        return st;
     }
-    return st;
+    const char *settings[] = {RDSSECRET_G(ca_file), RDSSECRET_G(imds_endpoint),
+                              RDSSECRET_G(imds_v1_fallback) ? "imds_v1_fallback" : ""};
+    char digest[33];
+    rs_env_credential_digest(settings, sizeof(settings) / sizeof(settings[0]), digest);
+    int n = snprintf(f->key_suffix, sizeof(f->key_suffix), "%c%s%c%s%c%s", KEY_SEPARATOR, f->region, KEY_SEPARATOR,
+                     f->client.endpoint, KEY_SEPARATOR, digest);
+    if (n < 0 || (size_t)n >= sizeof(f->key_suffix)) {
+        return rs_error_set(err, RS_ERR_CONFIG, "the Secrets Manager endpoint URL is too long");
+    }
+    f->ready = true;
+    return RS_OK;
 }
 
 typedef struct {
@@ -185,20 +472,29 @@ static rs_status fetch_secret(void *ctx, rs_secret_value *out, rs_error *err)
     }
 #ifdef RDSSECRET_DEBUG
     rs_shmcache_debug_kill_mid_write = (int)RDSSECRET_G(debug_kill_mid_write);
+    if (RDSSECRET_G(debug_kill_in_fetch)) {
+        kill(getpid(), SIGKILL);
+    }
 #endif
-    return rs_sm_get_secret_value(&fetcher.client, req->secret_id, NULL, req->version_stage, out, err);
+    return rs_sm_get_secret_value(&fetcher->client, req->secret_id, NULL, req->version_stage, out, err);
+}
+
+/* The fetch lease: the longest a fetch can take, by construction (the client's call budget, which a deadline
+ * enforces, plus one credential lookup that may start just before it), with a margin for scheduling. A live
+ * fetcher is therefore never taken for dead. Needs the fetcher (resolve_target makes it). */
+static int64_t fetch_lease_ms(void)
+{
+    return (int64_t)rs_sm_budget_ms(&fetcher->client) + (int64_t)rs_creds_budget_ms(&fetcher->creds_config) + 2000;
 }
 
 static rs_shmcache_policy cache_policy(void)
 {
     int64_t ttl_ms = (int64_t)RDSSECRET_G(ttl) * 1000;
-    int64_t per_attempt = (int64_t)RDSSECRET_G(connect_timeout_ms) + (int64_t)RDSSECRET_G(timeout_ms);
     rs_shmcache_policy p = {
         .ttl_ms = ttl_ms,
         .max_stale_ms = (int64_t)RDSSECRET_G(max_stale) * 1000,
         .refresh_min_interval_ms = (int64_t)RDSSECRET_G(refresh_min_interval) * 1000,
-        /* Three attempts, credential lookups (up to 3 metadata calls) and backoff sleeps, with margin. */
-        .lease_ms = 3 * per_attempt + 3 * per_attempt / 2 + 2000,
+        .lease_ms = fetch_lease_ms(),
         .backoff_base_ms = 1000,
         /* Never wait longer than a TTL (nor a minute) between attempts after failures. */
         .backoff_max_ms = ttl_ms < 1000 ? 1000 : (ttl_ms > 60000 ? 60000 : ttl_ms),
@@ -212,63 +508,65 @@ static rs_shmcache_policy cache_policy(void)
  * never refcounts or frees it, and treats it as immutable (a script that modifies it gets its own copy).
  * Like the engine's own request-interned strings it must outlive every request that saw it, so a replaced
  * copy is retired, and wiped and freed only when the next request starts. Not IS_STR_PERMANENT: nothing may
- * keep it beyond that. */
-static zend_string *secret_string_new(const char *value, size_t len)
+ * keep it beyond that. Every string of one version lives in one secmem block (excluded from core dumps). */
+static size_t secret_string_size(size_t len)
 {
-    zend_string *s = zend_string_init(value, len, 1);
-    zend_string_hash_val(s);  /* interned strings carry their hash: they may become array keys */
+    return ZEND_MM_ALIGNED_SIZE(_ZSTR_STRUCT_SIZE(len));
+}
+
+static zend_string *secret_string_place(char **cursor, const char *value, size_t len)
+{
+    zend_string *s = (zend_string *)*cursor;
+    *cursor += secret_string_size(len);
     GC_SET_REFCOUNT(s, 1);
     GC_TYPE_INFO(s) = GC_STRING | ((IS_STR_INTERNED | IS_STR_PERSISTENT) << GC_FLAGS_SHIFT);
+    ZSTR_H(s) = 0;
+    ZSTR_LEN(s) = len;
+    memcpy(ZSTR_VAL(s), value, len);
+    ZSTR_VAL(s)[len] = '\0';
+    zend_string_hash_val(s);  /* interned strings carry their hash: they may become array keys */
     return s;
 }
 
-static void secret_string_free(zend_string *s)
-{
-    OPENSSL_cleanse(ZSTR_VAL(s), ZSTR_LEN(s));
-    pefree(s, 1);
-}
-
-static void secret_string_retire(zend_string *s)
+static void block_retire(void *block)
 {
     if (RDSSECRET_G(retired_count) == RDSSECRET_G(retired_capacity)) {
         uint32_t capacity = RDSSECRET_G(retired_capacity) ? RDSSECRET_G(retired_capacity) * 2 : 16;
-        RDSSECRET_G(retired) = perealloc(RDSSECRET_G(retired), capacity * sizeof(zend_string *), 1);
+        RDSSECRET_G(retired) = perealloc(RDSSECRET_G(retired), capacity * sizeof(void *), 1);
         RDSSECRET_G(retired_capacity) = capacity;
     }
-    RDSSECRET_G(retired)[RDSSECRET_G(retired_count)++] = s;
+    RDSSECRET_G(retired)[RDSSECRET_G(retired_count)++] = block;
 }
 
 /* Wipe and free the copies replaced during earlier requests: no script can hold them any more. */
-static void free_retired_strings(void)
+static void free_retired_blocks(void)
 {
     for (uint32_t i = 0; i < RDSSECRET_G(retired_count); i++) {
-        secret_string_free(RDSSECRET_G(retired)[i]);
+        rs_secmem_free(RDSSECRET_G(retired)[i]);
     }
     RDSSECRET_G(retired_count) = 0;
 }
 
 static void local_entry_clear(rdssecret_local_entry *e, bool retire)
 {
-    for (uint32_t i = 0; i < e->field_count; i++) {
+    bool logged = e->overflow_logged;
+    if (e->block) {
         if (retire) {
-            secret_string_retire(e->field_keys[i]);
-            secret_string_retire(e->field_values[i]);
+            block_retire(e->block);
         } else {
-            secret_string_free(e->field_keys[i]);
-            secret_string_free(e->field_values[i]);
+            rs_secmem_free(e->block);
         }
     }
-    if (e->field_keys) {
-        pefree(e->field_keys, 1);
-        pefree(e->field_values, 1);
-    }
-    memset(e, 0, sizeof(*e));  /* password pointed at one of the field values */
+    memset(e, 0, sizeof(*e));
+    e->overflow_logged = logged;
 }
 
+/* This process's copies: one per shared slot, then one per private slot. */
 static rdssecret_local_entry *local_entries(void)
 {
     if (!RDSSECRET_G(local)) {
-        RDSSECRET_G(local) = pecalloc(rs_shmcache_slot_count(rdssecret_shm), sizeof(rdssecret_local_entry), 1);
+        RDSSECRET_G(local) = pecalloc(rs_shmcache_slot_count(rdssecret_shm) + RDSSECRET_PRIVATE_SLOTS,
+                                      sizeof(rdssecret_local_entry), 1);
     }
     return RDSSECRET_G(local);
 }
@@ -281,25 +579,38 @@ static bool local_entry_fill(rdssecret_local_entry *e, const rs_shmcache_entry *
     memcpy(e->version_id, src->version_id, sizeof(e->version_id));
     memcpy(e->stages, src->stages, sizeof(e->stages));
     e->fetched_at_unix_ms = src->fetched_at_unix_ms;
-    if (!src->is_binary) {
-        rs_secret_fields fields;
-        rs_error err;
-        if (rs_secret_fields_parse(src->value, src->value_len, &fields, &err) != RS_OK) {
-            throw_error(secret_id, &err);
-            return false;
-        }
-        e->field_count = (uint32_t)fields.count;
-        e->field_keys = pecalloc(fields.count ? fields.count : 1, sizeof(zend_string *), 1);
-        e->field_values = pecalloc(fields.count ? fields.count : 1, sizeof(zend_string *), 1);
-        for (size_t i = 0; i < fields.count; i++) {
-            e->field_keys[i] = secret_string_new(fields.fields[i].key, strlen(fields.fields[i].key));
-            e->field_values[i] = secret_string_new(fields.fields[i].value, fields.fields[i].value_len);
-            if (strcmp(fields.fields[i].key, "password") == 0) {
-                e->password = e->field_values[i];
-            }
-        }
-        rs_secret_fields_free(&fields);
+    if (src->is_binary) {
+        return true;
     }
+    rs_secret_fields fields;
+    rs_error err;
+    if (rs_secret_fields_parse(src->value, src->value_len, &fields, &err) != RS_OK) {
+        throw_error(secret_id, &err);
+        return false;
+    }
+    size_t count = fields.count, size = 2 * (count ? count : 1) * sizeof(zend_string *);
+    size = ZEND_MM_ALIGNED_SIZE(size);
+    for (size_t i = 0; i < count; i++) {
+        size += secret_string_size(strlen(fields.fields[i].key)) + secret_string_size(fields.fields[i].value_len);
+    }
+    e->block = rs_secmem_alloc(size);
+    if (!e->block) {
+        rs_secret_fields_free(&fields);
+        throw_status(secret_id, RS_ERR_INTERNAL, "out of memory for this process's copy of the secret");
+        return false;
+    }
+    e->field_keys = e->block;
+    e->field_values = e->field_keys + (count ? count : 1);
+    char *cursor = (char *)e->block + ZEND_MM_ALIGNED_SIZE(2 * (count ? count : 1) * sizeof(zend_string *));
+    for (size_t i = 0; i < count; i++) {
+        e->field_keys[i] = secret_string_place(&cursor, fields.fields[i].key, strlen(fields.fields[i].key));
+        e->field_values[i] = secret_string_place(&cursor, fields.fields[i].value, fields.fields[i].value_len);
+        if (strcmp(fields.fields[i].key, "password") == 0) {
+            e->password = e->field_values[i];
+        }
+    }
+    e->field_count = (uint32_t)count;
+    rs_secret_fields_free(&fields);
     return true;
 }
 
@@ -336,33 +647,62 @@ static bool text_is_clean(const zend_string *s)
     return true;
 }
 
-typedef struct {
-    const char *secret_id;
-    const char *version_stage;
-    int slot;
-} target;
+typedef rdssecret_target target;
 
-/* The cache key: secret id, stage, and where it is fetched from (pools of one host may use other regions or
- * endpoints for the same name). Settings first, then the environment the fetch will use. */
+/* The cache key: secret id, stage, and how it is fetched (region, endpoint, credential identity). */
 static bool build_key(const char *secret_id, const char *version_stage, char *key, size_t key_len)
 {
-    const char *region = ini_or_null(RDSSECRET_G(region));
-    if (!region) {
-        region = ini_or_null(getenv("AWS_REGION"));
-    }
-    if (!region) {
-        region = ini_or_null(getenv("AWS_DEFAULT_REGION"));
-    }
-    const char *endpoint = ini_or_null(RDSSECRET_G(endpoint));
-    if (!endpoint) {
-        endpoint = ini_or_null(getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"));
-    }
-    if (!endpoint) {
-        endpoint = ini_or_null(getenv("AWS_ENDPOINT_URL"));
-    }
-    int n = snprintf(key, key_len, "%s%c%s%c%.63s%c%.511s", secret_id, KEY_SEPARATOR, version_stage, KEY_SEPARATOR,
-                     region ? region : "", KEY_SEPARATOR, endpoint ? endpoint : "");
+    int n = snprintf(key, key_len, "%s%c%s%s", secret_id, KEY_SEPARATOR, version_stage, fetcher->key_suffix);
     return n > 0 && (size_t)n < key_len;
+}
+
+/* The slot for a key: the host-wide cache when it has room, else this process's own. Stages and ids other than
+ * the pool's default may not take the last quarter of the shared slots: those stay for the default secrets of
+ * pools that start later. */
+static bool find_slot(target *t, const char *key, bool is_default)
+{
+    rs_error err;
+    rs_error_clear(&err);
+    size_t keep_free = is_default ? 0 : rs_shmcache_slot_count(rdssecret_shm) / 4;
+#ifdef RDSSECRET_DEBUG
+    rs_shmcache_debug_kill_mid_claim = (int)RDSSECRET_G(debug_kill_mid_claim);
+#endif
+    int slot = rs_shmcache_slot_reserving(rdssecret_shm, key, keep_free, &err);
+    if (slot >= 0) {
+        t->cache = rdssecret_shm;
+        t->slot = slot;
+        t->local = slot;
+        return true;
+    }
+    if (err.status != RS_ERR_CACHE_FULL) {
+        throw_error(t->secret_id, &err);
+        return false;
+    }
+    /* A full table costs sharing, not service: this process caches the secret itself. */
+    if (!rdssecret_private && rs_shmcache_create_private(RDSSECRET_PRIVATE_SLOTS, &rdssecret_private, &err) != RS_OK) {
+        throw_error(t->secret_id, &err);
+        return false;
+    }
+    rs_error private_err;
+    rs_error_clear(&private_err);
+    slot = rs_shmcache_slot(rdssecret_private, key, &private_err);
+    if (slot < 0) {
+        throw_error(t->secret_id, &err);
+        return false;
+    }
+    t->cache = rdssecret_private;
+    t->slot = slot;
+    t->local = (int)rs_shmcache_slot_count(rdssecret_shm) + slot;
+    rdssecret_local_entry *e = &local_entries()[t->local];
+    if (!e->overflow_logged) {
+        e->overflow_logged = true;
+        char line[512];
+        snprintf(line, sizeof(line), "rdssecret: secret '%.200s' (%.64s): the shared cache has no free slot (%zu in "
+                 "all); this process caches it by itself (raise rdssecret.shm_slots)", t->secret_id, t->version_stage,
+                 rs_shmcache_slot_count(rdssecret_shm));
+        php_log_err(line);
+    }
+    return true;
 }
 
 /* Which secret a call names, checked against the configuration. false with an exception thrown. */
@@ -399,19 +739,27 @@ static bool resolve_target(zend_string *secret_id, uint32_t id_arg, zend_string 
     bool is_default = (!secret_id || strcmp(t->secret_id, RDSSECRET_G(secret_id)) == 0) &&
                       (!version_stage || strcmp(t->version_stage, RDSSECRET_G(version_stage)) == 0);
     if (is_default && RDSSECRET_G(default_slot) >= 0) {
-        t->slot = RDSSECRET_G(default_slot);
+        *t = RDSSECRET_G(default_target);
+        t->secret_id = RDSSECRET_G(secret_id);
+        t->version_stage = *RDSSECRET_G(version_stage) ? RDSSECRET_G(version_stage) : "AWSCURRENT";
         return true;
     }
+    /* Checked before any slot is looked at: a script names only what its pool was given. */
     if (secret_id && !id_is_allowed(t->secret_id)) {
         throw_status(t->secret_id, RS_ERR_NOT_ALLOWED,
                      "this secret id is not allowed here (see rdssecret.secret_id and rdssecret.allowed_secret_ids)");
         return false;
     }
-    /* Every (secret, stage) takes a host-wide slot for good: only configured stages may. */
     if (version_stage && strcmp(t->version_stage, RDSSECRET_G(version_stage)) != 0 &&
         !list_contains(RDSSECRET_G(allowed_version_stages), t->version_stage)) {
         throw_status(t->secret_id, RS_ERR_NOT_ALLOWED,
                      "this version stage is not allowed here (see rdssecret.allowed_version_stages)");
+        return false;
+    }
+    rs_error err;
+    rs_error_clear(&err);
+    if (fetcher_ready(&err) != RS_OK) {
+        throw_error(t->secret_id, &err);
         return false;
     }
     char key[RS_SHMCACHE_KEY_MAX];
@@ -419,13 +767,11 @@ static bool resolve_target(zend_string *secret_id, uint32_t id_arg, zend_string 
         throw_status(t->secret_id, RS_ERR_CONFIG, "the secret id, stage, region and endpoint are too long together");
         return false;
     }
-    rs_error err;
-    t->slot = rs_shmcache_slot(rdssecret_shm, key, &err);
-    if (t->slot < 0) {
-        throw_error(t->secret_id, &err);
+    if (!find_slot(t, key, is_default)) {
         return false;
     }
     if (is_default) {
+        RDSSECRET_G(default_target) = *t;
         RDSSECRET_G(default_slot) = t->slot;
     }
     return true;
@@ -435,17 +781,18 @@ static bool resolve_target(zend_string *secret_id, uint32_t id_arg, zend_string 
  * vDSO and one atomic load), else a refresh through the shared cache. NULL with an exception thrown. */
 static rdssecret_local_entry *current_entry(const target *t)
 {
-    rdssecret_local_entry *e = &local_entries()[t->slot];
+    rdssecret_local_entry *e = &local_entries()[t->local];
     if (e->generation && e->pinned_request == RDSSECRET_G(request_serial)) {
         return e;
     }
     if (e->generation &&
-        rs_shmcache_is_current(rdssecret_shm, t->slot, e->generation, e->expires_at_ms, rs_clock_monotonic_ms())) {
+        rs_shmcache_is_current(t->cache, t->slot, e->generation, e->expires_at_ms, rs_clock_monotonic_ms())) {
         e->pinned_request = RDSSECRET_G(request_serial);
         return e;
     }
-    if (!value_buffer) {
-        value_buffer = pemalloc(RS_SHMCACHE_VALUE_MAX + 1, 1);
+    if (!value_buffer && !(value_buffer = rs_secmem_alloc(RS_SHMCACHE_VALUE_MAX + 1))) {
+        throw_status(t->secret_id, RS_ERR_INTERNAL, "out of memory for the value buffer");
+        return NULL;
     }
     rs_shmcache_policy policy = cache_policy();
     fetch_request req = {t->secret_id, t->version_stage};
@@ -455,8 +802,8 @@ static rdssecret_local_entry *current_entry(const target *t)
     bool copied = false;
     rs_error err;
     rs_error_clear(&err);
-    rs_status st = rs_shmcache_get(rdssecret_shm, t->slot, &policy, fetch_secret, &req, e->generation, &got,
-                                   &copied, &err);
+    rs_status st = rs_shmcache_get(t->cache, t->slot, &policy, fetch_secret, &req, e->generation, &got, &copied,
+                                   &err);
     if (st != RS_OK) {
         throw_error(t->secret_id, &err);
         return NULL;
@@ -555,10 +902,10 @@ PHP_FUNCTION(rds_secret_refresh)
     bool refreshed = false;
     rs_error err;
     rs_error_clear(&err);
-    rs_status st = rs_shmcache_force_refresh(rdssecret_shm, t.slot, &policy, fetch_secret, &req, &refreshed, &err);
+    rs_status st = rs_shmcache_force_refresh(t.cache, t.slot, &policy, fetch_secret, &req, &refreshed, &err);
     /* The caller asked to leave the version this request pinned: the next read takes the cache's
      * current state, whatever this refresh achieved. */
-    local_entries()[t.slot].pinned_request = 0;
+    local_entries()[t.local].pinned_request = 0;
     if (st != RS_OK) {
         throw_error(t.secret_id, &err);
         RETURN_THROWS();
@@ -592,28 +939,87 @@ static void add_stages(zval *arr, const char *stages)
 
 static const char *credential_source(void)
 {
-    return fetcher.ready && fetcher.creds.cached.source[0] ? fetcher.creds.cached.source : NULL;
+    return fetcher && fetcher->ready && fetcher->creds.cached.source[0] ? fetcher->creds.cached.source : NULL;
 }
 
 /* The endpoint in effect, or what it will be; never does network I/O (MINFO must not block). */
 static void effective_region_endpoint(char *region, size_t region_len, char *endpoint, size_t endpoint_len)
 {
-    const char *r = fetcher.ready ? fetcher.region : ini_or_null(RDSSECRET_G(region));
+    bool ready = fetcher && fetcher->ready;
+    const char *r = ready ? fetcher->region : ini_or_null(RDSSECRET_G(region));
     if (!r) {
-        r = ini_or_null(getenv("AWS_REGION"));
+        r = rs_env_get("AWS_REGION");
     }
     if (!r) {
-        r = ini_or_null(getenv("AWS_DEFAULT_REGION"));
+        r = rs_env_get("AWS_DEFAULT_REGION");
     }
     snprintf(region, region_len, "%s", r ? r : "");
-    if (fetcher.ready) {
-        snprintf(endpoint, endpoint_len, "%s", fetcher.client.endpoint);
+    if (ready) {
+        snprintf(endpoint, endpoint_len, "%s", fetcher->client.endpoint);
         return;
     }
     rs_error err;
     if (rs_sm_resolve_endpoint(ini_or_null(RDSSECRET_G(endpoint)), r, endpoint, endpoint_len, &err) != RS_OK) {
         snprintf(endpoint, endpoint_len, "%s", "");
     }
+}
+
+/* One cached secret's row for rds_secret_info(); nothing when the slot is free or holds another pool's secret. */
+static void add_slot_info(zval *secrets, rs_shmcache *cache, size_t i, bool shared)
+{
+    int64_t now_unix = rs_clock_unix_ms();
+    rs_shmcache_slot_info info;
+    if (rs_shmcache_describe_slot(cache, i, &info) != 0 || !info.in_use) {
+        return;
+    }
+    char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
+    split_key(info.key, id, sizeof(id), stage, sizeof(stage));
+    size_t key_len = strlen(info.key), suffix_len = fetcher && fetcher->ready ? strlen(fetcher->key_suffix) : 0;
+    if (!id_is_allowed(id) ||
+        (suffix_len && (key_len < suffix_len || strcmp(info.key + key_len - suffix_len, fetcher->key_suffix) != 0))) {
+        return;  /* another pool's secret (or the same name fetched as someone else): not this pool's business */
+    }
+    zval s, stages;
+    array_init(&s);
+    add_assoc_long(&s, "slot", (zend_long)i);
+    add_assoc_bool(&s, "shared", shared);
+    add_assoc_string(&s, "secret_id", id);
+    add_assoc_string(&s, "version_stage", stage);
+    if (info.generation) {
+        add_assoc_string(&s, "version_id", info.version_id);
+        add_stages(&stages, info.stages);
+        add_assoc_zval(&s, "stages", &stages);
+        add_assoc_double(&s, "fetched_at", (double)info.fetched_at_unix_ms / 1000.0);
+        add_assoc_double(&s, "age", (double)(now_unix - info.fetched_at_unix_ms) / 1000.0);
+        add_assoc_double(&s, "expires_in", (double)info.expires_in_ms / 1000.0);
+    } else {
+        add_assoc_null(&s, "version_id");
+        add_assoc_null(&s, "fetched_at");
+    }
+    add_assoc_long(&s, "generation", (zend_long)info.generation);
+    add_assoc_long(&s, "fetches", (zend_long)info.fetches);
+    add_assoc_long(&s, "errors", (zend_long)info.errors);
+    add_assoc_long(&s, "consecutive_failures", (zend_long)info.consecutive_failures);
+    add_assoc_long(&s, "stale_served", (zend_long)info.stale_served);
+    add_assoc_long(&s, "waits", (zend_long)info.waits);
+    add_assoc_long(&s, "forced_refreshes", (zend_long)info.forced_refreshes);
+    add_assoc_long(&s, "forced_refused", (zend_long)info.forced_refused);
+    add_assoc_double(&s, "next_attempt_in", (double)info.next_attempt_in_ms / 1000.0);
+    if (info.last_error_status) {
+        add_assoc_long(&s, "last_error_code", info.last_error_status);
+        add_assoc_string(&s, "last_error", rs_status_name((rs_status)info.last_error_status));
+        add_assoc_string(&s, "last_error_aws_code", info.last_error_code);
+        add_assoc_string(&s, "last_error_message", info.last_error_message);
+    } else {
+        add_assoc_null(&s, "last_error_code");
+        add_assoc_null(&s, "last_error_message");
+    }
+    if (info.lease_pid) {
+        add_assoc_long(&s, "lease_pid", info.lease_pid);
+    } else {
+        add_assoc_null(&s, "lease_pid");
+    }
+    add_next_index_zval(secrets, &s);
 }
 
 PHP_FUNCTION(rds_secret_info)
@@ -656,57 +1062,11 @@ PHP_FUNCTION(rds_secret_info)
 
     zval secrets;
     array_init(&secrets);
-    int64_t now_unix = rs_clock_unix_ms();
     for (size_t i = 0; i < rs_shmcache_slot_count(rdssecret_shm); i++) {
-        rs_shmcache_slot_info info;
-        if (rs_shmcache_describe_slot(rdssecret_shm, i, &info) != 0 || !info.in_use) {
-            continue;
-        }
-        char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
-        split_key(info.key, id, sizeof(id), stage, sizeof(stage));
-        if (!id_is_allowed(id)) {
-            continue;  /* another pool's secret: not this pool's business */
-        }
-        zval s, stages;
-        array_init(&s);
-        add_assoc_long(&s, "slot", (zend_long)i);
-        add_assoc_string(&s, "secret_id", id);
-        add_assoc_string(&s, "version_stage", stage);
-        if (info.generation) {
-            add_assoc_string(&s, "version_id", info.version_id);
-            add_stages(&stages, info.stages);
-            add_assoc_zval(&s, "stages", &stages);
-            add_assoc_double(&s, "fetched_at", (double)info.fetched_at_unix_ms / 1000.0);
-            add_assoc_double(&s, "age", (double)(now_unix - info.fetched_at_unix_ms) / 1000.0);
-            add_assoc_double(&s, "expires_in", (double)info.expires_in_ms / 1000.0);
-        } else {
-            add_assoc_null(&s, "version_id");
-            add_assoc_null(&s, "fetched_at");
-        }
-        add_assoc_long(&s, "generation", (zend_long)info.generation);
-        add_assoc_long(&s, "fetches", (zend_long)info.fetches);
-        add_assoc_long(&s, "errors", (zend_long)info.errors);
-        add_assoc_long(&s, "consecutive_failures", (zend_long)info.consecutive_failures);
-        add_assoc_long(&s, "stale_served", (zend_long)info.stale_served);
-        add_assoc_long(&s, "waits", (zend_long)info.waits);
-        add_assoc_long(&s, "forced_refreshes", (zend_long)info.forced_refreshes);
-        add_assoc_long(&s, "forced_refused", (zend_long)info.forced_refused);
-        add_assoc_double(&s, "next_attempt_in", (double)info.next_attempt_in_ms / 1000.0);
-        if (info.last_error_status) {
-            add_assoc_long(&s, "last_error_code", info.last_error_status);
-            add_assoc_string(&s, "last_error", rs_status_name((rs_status)info.last_error_status));
-            add_assoc_string(&s, "last_error_aws_code", info.last_error_code);
-            add_assoc_string(&s, "last_error_message", info.last_error_message);
-        } else {
-            add_assoc_null(&s, "last_error_code");
-            add_assoc_null(&s, "last_error_message");
-        }
-        if (info.lease_pid) {
-            add_assoc_long(&s, "lease_pid", info.lease_pid);
-        } else {
-            add_assoc_null(&s, "lease_pid");
-        }
-        add_next_index_zval(&secrets, &s);
+        add_slot_info(&secrets, rdssecret_shm, i, true);
+    }
+    for (size_t i = 0; rdssecret_private && i < rs_shmcache_slot_count(rdssecret_private); i++) {
+        add_slot_info(&secrets, rdssecret_private, i, false);
     }
     add_assoc_zval(return_value, "secrets", &secrets);
 }
@@ -722,10 +1082,22 @@ static PHP_GINIT_FUNCTION(rdssecret)
     rdssecret_globals->default_slot = -1;
 }
 
+static void on_fork_child(void)
+{
+    rdssecret_forked = true;
+}
+
 static PHP_MINIT_FUNCTION(rdssecret)
 {
     (void)type;
     REGISTER_INI_ENTRIES();
+    /* Before any script: from here on the extension never reads the live environment (a script's putenv()
+     * must not redirect it). Forked workers take it again at their first request. */
+    rs_env_capture();
+    static bool atfork_registered;
+    if (!atfork_registered) {
+        atfork_registered = pthread_atfork(NULL, NULL, on_fork_child) == 0;
+    }
 
     rdssecret_ce_exception = register_class_RdsSecret_Exception(spl_ce_RuntimeException);
 
@@ -752,26 +1124,25 @@ static PHP_MINIT_FUNCTION(rdssecret)
 static PHP_MSHUTDOWN_FUNCTION(rdssecret)
 {
     (void)type;
-    if (fetcher.ready) {
-        rs_creds_provider_destroy(&fetcher.creds);
-        fetcher.ready = false;
-    }
+    fetcher_reset();
     if (RDSSECRET_G(local) && rdssecret_shm) {
-        for (size_t i = 0; i < rs_shmcache_slot_count(rdssecret_shm); i++) {
+        for (size_t i = 0; i < rs_shmcache_slot_count(rdssecret_shm) + RDSSECRET_PRIVATE_SLOTS; i++) {
             local_entry_clear(&RDSSECRET_G(local)[i], false);
         }
         pefree(RDSSECRET_G(local), 1);
         RDSSECRET_G(local) = NULL;
     }
-    free_retired_strings();
+    free_retired_blocks();
     if (RDSSECRET_G(retired)) {
         pefree(RDSSECRET_G(retired), 1);
         RDSSECRET_G(retired) = NULL;
         RDSSECRET_G(retired_capacity) = 0;
     }
-    if (value_buffer) {
-        pefree(value_buffer, 1);
-        value_buffer = NULL;
+    rs_secmem_free(value_buffer);
+    value_buffer = NULL;
+    if (rdssecret_private) {
+        rs_shmcache_destroy(rdssecret_private);
+        rdssecret_private = NULL;
     }
     /* Only detach: other processes may still use the mapping. Values are wiped as they are replaced. */
     if (rdssecret_shm) {
@@ -794,8 +1165,15 @@ static PHP_RINIT_FUNCTION(rdssecret)
     ZEND_TSRMLS_CACHE_UPDATE();
 #endif
     RDSSECRET_G(request_serial)++;
+    if (rdssecret_forked) {
+        /* A new worker (FPM, Apache prefork) before its first script: its environment may be its pool's
+         * (env[...]), not the master's. Nothing was fetched in this process yet. */
+        rdssecret_forked = false;
+        rs_env_capture_after_fork();
+        fetcher_reset();
+    }
     if (RDSSECRET_G(retired_count)) {
-        free_retired_strings();
+        free_retired_blocks();
     }
     return SUCCESS;
 }

@@ -9,6 +9,16 @@ extern zend_module_entry rdssecret_module_entry;
 #define PHP_RDSSECRET_VERSION "0.1.0"
 
 struct rdssecret_local_entry;
+struct rs_shmcache;
+
+/* What a call names, resolved: the secret, its stage, and where its value is cached. */
+typedef struct {
+    const char *secret_id;
+    const char *version_stage;
+    struct rs_shmcache *cache;     /* the host-wide cache, or this process's when the shared one had no slot */
+    int slot;
+    int local;                     /* index of this process's copy */
+} rdssecret_target;
 
 ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     /* php.ini settings (all PHP_INI_SYSTEM: php.ini or an FPM pool's php_admin_value, never a script) */
@@ -30,12 +40,15 @@ ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     zend_long shm_slots;
 #ifdef RDSSECRET_DEBUG
     zend_long debug_kill_mid_write;
+    zend_long debug_kill_mid_claim;
+    zend_long debug_kill_in_fetch;
 #endif
     /* per process (per thread under ZTS): this process's copies of the cached values */
     struct rdssecret_local_entry *local;   /* one per shared slot, made on first use */
     uint64_t request_serial;               /* counts requests: a value read in a request is pinned to it */
     int default_slot;                      /* slot of (secret_id, version_stage), -1 until first use */
-    zend_string **retired;                 /* replaced copies, freed when the next request starts */
+    rdssecret_target default_target;       /* where (secret_id, version_stage) is cached, once default_slot >= 0 */
+    void **retired;                        /* secmem blocks of replaced copies, freed when the next request starts */
     uint32_t retired_count;
     uint32_t retired_capacity;
 ZEND_END_MODULE_GLOBALS(rdssecret)

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "creds.h"
+#include "env.h"
 #include "http.h"
 #include "log.h"
 #include "rotation.h"
@@ -90,6 +91,7 @@ static int serve(const char *api)
     }
     /* Lambda has no instance metadata service: never let the credential or region chain wait for one. */
     setenv("AWS_EC2_METADATA_DISABLED", "true", 0);
+    rs_env_capture();  /* the core reads the environment as it is now (src/env.h) */
     app a;
     if (app_init(&a, &err) != RS_OK) {
         cJSON *rec = rl_log_begin("error");

@@ -18,12 +18,16 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "http.h"
 
-#define SHARED_FILE_MAX_BYTES (1024 * 1024)
 #define METADATA_MAX_RESPONSE_BYTES (16 * 1024)
 #define AUTH_TOKEN_FILE_MAX_BYTES (16 * 1024)
 #define METADATA_RETRY_PAUSE_MS 100
+#define CONTAINER_TIMEOUT_MS 2000
+#define CONTAINER_ATTEMPTS 3
+#define IMDS_TIMEOUT_MS 1000
+#define IMDS_ATTEMPTS 1
 
 #define CONTAINER_RELATIVE_BASE "http://169.254.170.2"
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
@@ -76,11 +80,11 @@ static void note_add(chain_notes *n, const char *fmt, ...)
     }
 }
 
-/* An unset variable and an empty one mean the same, as in the SDKs. */
+/* From the environment snapshot (env.h), never the live environment; unset and empty mean the same, as in
+ * the SDKs. */
 static const char *env_nonempty(const char *name)
 {
-    const char *v = getenv(name);
-    return (v && *v) ? v : NULL;
+    return rs_env_get(name);
 }
 
 static bool is_space(char c)
@@ -268,119 +272,12 @@ bool rs_creds_need_refresh(const rs_credentials *creds, time_t now)
 
 /* ---------- files ---------- */
 
-/* Read a whole file of at most max_bytes into a NUL-terminated heap buffer.
- * A missing file is not an error: *absent is set. RS_ERR_TOO_LARGE past the bound, RS_ERR_CONFIG when
- * the file cannot be read. The buffer may hold secrets: release it with wipe_free. */
-static rs_status read_bounded_file(const char *path, size_t max_bytes, char **out, size_t *out_len, bool *absent,
-                                   rs_error *err)
-{
-    *out = NULL;
-    *out_len = 0;
-    *absent = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR) {
-            *absent = true;
-            return RS_OK;
-        }
-        return rs_error_set(err, RS_ERR_CONFIG, "cannot open %.200s: %s", path, strerror(errno));
-    }
-    /* Read up to one byte past the limit to tell "exactly the limit" from "too large"; no size is
-     * trusted from fstat, so a device or a growing file cannot push us past the bound. */
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap > max_bytes + 1) {
-                break;
-            }
-            size_t ncap = cap * 2;
-            char *grown = malloc(ncap);
-            if (!grown) {
-                OPENSSL_cleanse(buf, cap);
-                free(buf);
-                close(fd);
-                return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
-            }
-            /* Copy rather than realloc so that the old block is wiped, not left behind. */
-            memcpy(grown, buf, len);
-            OPENSSL_cleanse(buf, cap);
-            free(buf);
-            buf = grown;
-            cap = ncap;
-        }
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int e = errno;
-            OPENSSL_cleanse(buf, cap);
-            free(buf);
-            close(fd);
-            return rs_error_set(err, RS_ERR_CONFIG, "cannot read %.200s: %s", path, strerror(e));
-        }
-        if (n == 0) {
-            break;
-        }
-        len += (size_t)n;
-        if (len > max_bytes) {
-            break;
-        }
-    }
-    close(fd);
-    if (len > max_bytes) {
-        OPENSSL_cleanse(buf, cap);
-        free(buf);
-        return rs_error_set(err, RS_ERR_TOO_LARGE, "%.200s is larger than %zu bytes", path, max_bytes);
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return RS_OK;
-}
-
 static void wipe_free(char *buf, size_t len)
 {
     if (buf) {
         OPENSSL_cleanse(buf, len);
         free(buf);
     }
-}
-
-/* The path of a shared file: the variable if set (a leading "~/" means $HOME, as in the SDKs),
- * else $HOME/<default_rel>. *have is false when there is neither. */
-static rs_status shared_file_path(const char *env_name, const char *default_rel, char *out, size_t out_len,
-                                  bool *have, rs_error *err)
-{
-    *have = false;
-    const char *explicit_path = env_nonempty(env_name);
-    const char *home = env_nonempty("HOME");
-    int n;
-    if (explicit_path) {
-        if (explicit_path[0] == '~' && explicit_path[1] == '/') {
-            if (!home) {
-                return rs_error_set(err, RS_ERR_CONFIG, "%s starts with ~/ but HOME is not set", env_name);
-            }
-            n = snprintf(out, out_len, "%s%s", home, explicit_path + 1);
-        } else {
-            n = snprintf(out, out_len, "%s", explicit_path);
-        }
-    } else if (home) {
-        n = snprintf(out, out_len, "%s/%s", home, default_rel);
-    } else {
-        /* No HOME and no explicit file (a daemon's environment): there is simply no shared file. */
-        return RS_OK;
-    }
-    if (n < 0 || (size_t)n >= out_len) {
-        return rs_error_set(err, RS_ERR_CONFIG, "the path of the %s file is too long", env_name);
-    }
-    *have = true;
-    return RS_OK;
 }
 
 /* ---------- INI profiles ---------- */
@@ -516,44 +413,38 @@ typedef struct {
     bool absent;             /* the file does not exist */
     bool unreadable;
     char problem[240];       /* why it could not be read */
-    char *buf;
-    size_t buf_len;
-    profile_section section;
+    profile_section section;   /* points into the snapshot's copy of the file */
 } shared_file;
 
-/* Load and scan one shared file for the profile. An unreadable file is skipped as botocore and the Rust
- * SDK skip it, but the reason goes into the notes; a file over the size limit is a configuration error. */
+/* Scan one shared file, as read when the environment snapshot was taken, for the profile. An unreadable file is
+ * skipped as botocore and the Rust SDK skip it, but the reason goes into the notes; a file over the size limit
+ * is a configuration error. */
 static rs_status shared_file_load(shared_file *f, shared_kind kind, const char *profile, rs_error *err)
 {
     memset(f, 0, sizeof(*f));
-    const char *env_name = kind == SHARED_CREDENTIALS ? "AWS_SHARED_CREDENTIALS_FILE" : "AWS_CONFIG_FILE";
-    const char *rel = kind == SHARED_CREDENTIALS ? ".aws/credentials" : ".aws/config";
-    rs_status st = shared_file_path(env_name, rel, f->path, sizeof(f->path), &f->have_path, err);
-    if (st != RS_OK || !f->have_path) {
-        return st;
+    const rs_env_file *ef = rs_env_shared_file(kind == SHARED_CREDENTIALS ? RS_ENV_CREDENTIALS_FILE : RS_ENV_CONFIG_FILE);
+    if (ef->status != RS_OK) {
+        return rs_error_set(err, ef->status, "%s", ef->problem ? ef->problem : "the shared file cannot be used");
     }
-    rs_error read_err;
-    rs_error_clear(&read_err);
-    st = read_bounded_file(f->path, SHARED_FILE_MAX_BYTES, &f->buf, &f->buf_len, &f->absent, &read_err);
-    if (st == RS_ERR_TOO_LARGE) {
-        *err = read_err;
-        err->status = RS_ERR_CONFIG;
-        return RS_ERR_CONFIG;
-    }
-    if (st != RS_OK) {
-        f->unreadable = true;
-        snprintf(f->problem, sizeof(f->problem), "%.200s", read_err.message);
+    f->have_path = ef->have_path;
+    if (!f->have_path) {
         return RS_OK;
     }
-    if (f->buf) {
-        parse_profile(f->buf, f->buf_len, kind, profile, &f->section);
+    snprintf(f->path, sizeof(f->path), "%s", ef->path);
+    f->absent = ef->absent;
+    if (ef->problem) {
+        f->unreadable = true;
+        snprintf(f->problem, sizeof(f->problem), "%.200s", ef->problem);
+        return RS_OK;
+    }
+    if (ef->data) {
+        parse_profile(ef->data, ef->len, kind, profile, &f->section);
     }
     return RS_OK;
 }
 
 static void shared_file_release(shared_file *f)
 {
-    wipe_free(f->buf, f->buf_len);
     OPENSSL_cleanse(f, sizeof(*f));
 }
 
@@ -777,6 +668,21 @@ static rs_status metadata_request(const char *method, const char *url, const rs_
     return st;
 }
 
+/* One metadata request's worst case: every attempt runs to its timeout, with the pauses between them. */
+static long request_budget_ms(const metadata_timing *t)
+{
+    long per_attempt = t->timeout_ms > t->connect_timeout_ms ? t->timeout_ms : t->connect_timeout_ms;
+    return (long)t->attempts * per_attempt + (long)(t->attempts - 1) * METADATA_RETRY_PAUSE_MS;
+}
+
+long rs_creds_budget_ms(const rs_creds_config *cfg)
+{
+    metadata_timing container = timing_for(cfg, CONTAINER_TIMEOUT_MS, CONTAINER_ATTEMPTS);
+    metadata_timing imds = timing_for(cfg, IMDS_TIMEOUT_MS, IMDS_ATTEMPTS);
+    /* IMDS: token, role list, credentials, and once a new token and the request again after a 401. */
+    return request_budget_ms(&container) + 5 * request_budget_ms(&imds);
+}
+
 /* Wipe the string values of a parsed answer (credentials are in it) before it is freed.
  * rs_http_global_init also makes cJSON wipe what it frees; this does not depend on that. */
 static void json_wipe(cJSON *item)
@@ -942,7 +848,7 @@ static rs_status container_auth_token(char *out, size_t out_len, bool *have, rs_
         bool absent;
         rs_error read_err;
         rs_error_clear(&read_err);
-        rs_status st = read_bounded_file(file, AUTH_TOKEN_FILE_MAX_BYTES, &buf, &len, &absent, &read_err);
+        rs_status st = rs_read_bounded_file(file, AUTH_TOKEN_FILE_MAX_BYTES, &buf, &len, &absent, &read_err);
         if (st != RS_OK || absent) {
             return rs_error_set(err, RS_ERR_CONFIG, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: %s",
                                 absent ? "the file does not exist" : read_err.message);
@@ -1018,7 +924,7 @@ static rs_status provider_container(const rs_creds_config *cfg, rs_credentials *
         return st;
     }
     rs_header auth = {"Authorization", token};
-    metadata_timing timing = timing_for(cfg, 2000, 3);
+    metadata_timing timing = timing_for(cfg, CONTAINER_TIMEOUT_MS, CONTAINER_ATTEMPTS);
     rs_http_response resp;
     st = metadata_request("GET", url, have_token ? &auth : NULL, have_token ? 1 : 0, &timing, &resp, err);
     OPENSSL_cleanse(token, sizeof(token));
@@ -1056,14 +962,13 @@ typedef struct {
 
 static bool imds_disabled(void)
 {
-    const char *v = getenv("AWS_EC2_METADATA_DISABLED");
-    return v && strcasecmp(v, "true") == 0;
+    return rs_env_true("AWS_EC2_METADATA_DISABLED");
 }
 
 static rs_status imds_open(imds_client *c, const rs_creds_config *cfg, rs_error *err)
 {
     memset(c, 0, sizeof(*c));
-    c->timing = timing_for(cfg, 1000, 1);
+    c->timing = timing_for(cfg, IMDS_TIMEOUT_MS, IMDS_ATTEMPTS);
     c->v1_fallback = cfg && cfg->imds_v1_fallback;
     const char *source = "the IMDS endpoint setting";
     const char *ep = (cfg && cfg->imds_endpoint && *cfg->imds_endpoint) ? cfg->imds_endpoint : NULL;

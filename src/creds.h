@@ -26,6 +26,10 @@ typedef struct {
     int metadata_attempts;             /* 0: 3 for the container endpoint, 1 for IMDS */
 } rs_creds_config;
 
+/* The longest one run of the chain may take (container endpoint and IMDS both tried, every attempt timing out,
+ * an expired IMDS token fetched again), from cfg's metadata timing. */
+long rs_creds_budget_ms(const rs_creds_config *cfg);
+
 /* Run the provider chain once. On success out->source names the provider. */
 rs_status rs_creds_resolve(const rs_creds_config *cfg, rs_credentials *out, rs_error *err);
 

@@ -7,10 +7,13 @@
 #include <curl/curl.h>
 #include <malloc.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "env.h"
 
 #define RS_HTTP_DEFAULT_CONNECT_MS 1000
 #define RS_HTTP_DEFAULT_TIMEOUT_MS 3000
@@ -221,6 +224,9 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     memcpy(resp->body + resp->body_len, data, n);
     resp->body_len += n;
     resp->body[resp->body_len] = '\0';
+    /* `data` is libcurl's receive buffer, which it frees without wiping and never reads again: wipe the body
+     * bytes there (with no content encoding and HTTP/1.1 they are the bytes read from the connection). */
+    OPENSSL_cleanse(data, n);
     return n;
 }
 
@@ -286,6 +292,20 @@ static rs_status status_for_curl(CURLcode rc)
     default:
         return RS_ERR_CONNECT;
     }
+}
+
+/* OpenSSL keeps the last decrypted record in its buffer until the next one overwrites it: have it wiped as
+ * soon as it has been handed over (the answer holds the secret). */
+static CURLcode cleanse_plaintext(CURL *curl, void *ssl_ctx, void *userdata)
+{
+    (void)curl;
+    (void)userdata;
+#ifdef SSL_OP_CLEANSE_PLAINTEXT
+    SSL_CTX_set_options((SSL_CTX *)ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+#else
+    (void)ssl_ctx;
+#endif
+    return CURLE_OK;
 }
 
 /* Header lines may hold a session token or a signature: wipe them before libcurl frees them. */
@@ -389,11 +409,25 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
 #endif
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  /* no SIGALRM games inside PHP workers */
-    /* Secrets Manager may sit behind the host's HTTPS proxy (https_proxy/no_proxy, as the SDKs honour);
-     * instance metadata, container credentials and loopback never go through one. */
-    if (req->plain_policy == RS_HTTP_PLAIN_METADATA || rs_host_is_loopback(url.host)) {
-        curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    /* Secrets Manager may sit behind the host's HTTPS proxy (https_proxy/no_proxy, as the SDKs honour), taken
+     * from the environment snapshot: libcurl would read the live environment, which a script can putenv().
+     * Instance metadata, container credentials and loopback never go through one. */
+    const char *proxy = NULL;
+    if (strcmp(url.scheme, "https") == 0 && req->plain_policy != RS_HTTP_PLAIN_METADATA &&
+        !rs_host_is_loopback(url.host)) {
+        static const char *const proxy_vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+        for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]) && !proxy; i++) {
+            proxy = rs_env_get(proxy_vars[i]);
+        }
     }
+    curl_easy_setopt(curl, CURLOPT_PROXY, proxy ? proxy : "");  /* "": no proxy, whatever the environment says */
+    if (proxy) {
+        const char *no_proxy = rs_env_get("no_proxy");
+        curl_easy_setopt(curl, CURLOPT_NOPROXY, no_proxy ? no_proxy : rs_env_get("NO_PROXY"));
+    }
+    /* HTTP/1.1: one request, one connection, and the body passes through the buffer on_body wipes. */
+    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, cleanse_plaintext);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      req->connect_timeout_ms > 0 ? req->connect_timeout_ms : RS_HTTP_DEFAULT_CONNECT_MS);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : RS_HTTP_DEFAULT_TIMEOUT_MS);

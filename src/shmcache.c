@@ -1,6 +1,9 @@
 /* The host-wide secret cache in shared memory. See shmcache.h for the contract; the protocol is:
- * - identity: a slot is claimed once by CAS of its 64-bit key hash from 0, always the first free slot,
- *   so two processes claiming the same key race on the same slot; slots are never evicted;
+ * - identity: a slot is claimed by CAS of its claim word from 0 to (until_ms << 22 | pid), always the first free
+ *   slot, so two processes claiming the same key race on the same slot; the claimer writes the key, then
+ *   publishes it by CAS of the claim word to PUBLISHED, then stores the key hash. A claimer that died (its pid is
+ *   gone) or overran its deadline is replaced by the next process that meets the slot. Slots are never evicted;
+ * - generations come from one host-wide counter, so no two writes ever publish the same generation;
  * - values: written under a seqlock (seq odd while writing) by the holder of the refresh lease, then
  *   `generation` is bumped; readers copy and retry a bounded number of times;
  * - lease: one 64-bit word holding (until_ms << 22 | pid), taken by CAS when free or expired, so a holder
@@ -28,8 +31,12 @@
 #define LEASE_PID_MASK ((UINT64_C(1) << LEASE_PID_BITS) - 1)
 #define SEQLOCK_TRIES 200
 #define WAIT_STEP_MS 5
+#define CLAIM_PUBLISHED UINT64_C(1)    /* a claim word's final value: the key is written */
+#define CLAIM_MS 2000                  /* a claimer that has not published by then is taken to be dead */
+#define CLAIM_WAIT_YIELDS 200          /* how long a lookup waits for a live claimer before passing by */
 
 #ifdef RDSSECRET_DEBUG
+int rs_shmcache_debug_kill_mid_claim = 0;
 int rs_shmcache_debug_kill_mid_write = 0;
 int rs_shmcache_debug_corrupt_after_write = 0;
 #endif
@@ -55,7 +62,8 @@ typedef struct {
 } slot_error;
 
 typedef struct {
-    _Alignas(64) _Atomic uint64_t key_hash;   /* 0: free */
+    _Alignas(64) _Atomic uint64_t key_hash;   /* 0: not published (free, or being claimed) */
+    _Atomic uint64_t claim;                   /* 0 free, CLAIM_PUBLISHED, or a claimer's (until_ms << 22 | pid) */
     _Atomic uint64_t seq;
     _Atomic uint64_t generation;              /* 0: no value yet */
     _Atomic int64_t expires_at_ms;
@@ -65,7 +73,6 @@ typedef struct {
     _Atomic uint32_t consecutive_failures;
     _Atomic uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused;
     _Atomic uint64_t error_seq;
-    _Atomic uint32_t key_ready;               /* key[] is written (once, by the claimer) */
     slot_error error;
     char key[RS_SHMCACHE_KEY_MAX];
     slot_meta meta;
@@ -77,6 +84,8 @@ struct rs_shmcache {
     uint64_t slot_count;
     uint64_t map_size;
     uint32_t locked;
+    uint32_t shared;
+    _Atomic uint64_t last_generation;         /* host-wide: every write takes the next one */
     _Alignas(64) slot slots[];
 };
 
@@ -112,7 +121,7 @@ static uint64_t key_hash(const char *key)
     return h ? h : 1;
 }
 
-rs_status rs_shmcache_create(size_t slot_count, rs_shmcache **out, rs_error *err)
+static rs_status create(size_t slot_count, bool shared, rs_shmcache **out, rs_error *err)
 {
     *out = NULL;
     if (slot_count < 1 || slot_count > 4096) {
@@ -121,7 +130,7 @@ rs_status rs_shmcache_create(size_t slot_count, rs_shmcache **out, rs_error *err
     size_t size = sizeof(rs_shmcache) + slot_count * sizeof(slot);
     long page = sysconf(_SC_PAGESIZE);
     size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
-    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *map = mmap(NULL, size, PROT_READ | PROT_WRITE, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
     if (map == MAP_FAILED) {
         return rs_error_set(err, RS_ERR_INTERNAL, "cannot map %zu bytes of shared memory: %s", size, strerror(errno));
     }
@@ -136,10 +145,21 @@ rs_status rs_shmcache_create(size_t slot_count, rs_shmcache **out, rs_error *err
     c->magic = SHMCACHE_MAGIC;
     c->slot_count = slot_count;
     c->map_size = size;
+    c->shared = shared;
     /* Keep secrets out of swap where the process may lock memory; not fatal otherwise. */
     c->locked = mlock(map, size) == 0;
     *out = c;
     return RS_OK;
+}
+
+rs_status rs_shmcache_create(size_t slot_count, rs_shmcache **out, rs_error *err)
+{
+    return create(slot_count, true, out, err);
+}
+
+rs_status rs_shmcache_create_private(size_t slot_count, rs_shmcache **out, rs_error *err)
+{
+    return create(slot_count, false, out, err);
 }
 
 void rs_shmcache_detach(rs_shmcache *c)
@@ -166,54 +186,122 @@ size_t rs_shmcache_slots_used(const rs_shmcache *c)
 {
     size_t used = 0;
     for (size_t i = 0; i < c->slot_count; i++) {
-        used += atomic_load_explicit(&((rs_shmcache *)c)->slots[i].key_hash, memory_order_relaxed) != 0;
+        used += atomic_load_explicit(&((rs_shmcache *)c)->slots[i].claim, memory_order_relaxed) != 0;
     }
     return used;
 }
 
-/* Whether slot s holds exactly this key. The hash is only a filter: a key is compared in full, so a crafted
- * collision cannot make one pool's key find another pool's slot. */
-static bool slot_holds_key(slot *s, const char *key)
+static uint64_t claim_token(int64_t until_ms)
 {
-    /* The claimer writes the key right after its CAS; wait (bounded) for it. */
-    for (int tries = 0; !atomic_load_explicit(&s->key_ready, memory_order_acquire); tries++) {
-        if (tries > 10000) {
-            return false;  /* the claimer died between CAS and copy: the slot is lost, not misused */
-        }
-        sched_yield();
-    }
-    return strcmp(s->key, key) == 0;
+    return ((uint64_t)until_ms << LEASE_PID_BITS) | ((uint64_t)getpid() & LEASE_PID_MASK);
 }
 
-int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err)
+/* A claim in progress whose claimer can no longer finish it: past its deadline, or its process is gone. */
+static bool claim_abandoned(uint64_t claim, int64_t now)
 {
-    if (strlen(key) >= RS_SHMCACHE_KEY_MAX) {
+    if ((int64_t)(claim >> LEASE_PID_BITS) <= now) {
+        return true;
+    }
+    pid_t pid = (pid_t)(claim & LEASE_PID_MASK);
+    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Whether slot s holds exactly this key. The hash is only a filter: a key is compared in full, so a crafted
+ * collision cannot make one pool's key find another pool's slot. */
+static bool slot_holds_key(const slot *s, uint64_t h, const char *key, size_t key_len)
+{
+    return atomic_load_explicit(&s->key_hash, memory_order_acquire) == h && memcmp(s->key, key, key_len + 1) == 0;
+}
+
+/* Claim slot s (seen free, or abandoned with claim word `seen`) for key; true when this process now owns it. */
+static bool claim_slot(slot *s, uint64_t seen, uint64_t h, const char *key, size_t key_len)
+{
+    uint64_t mine = claim_token(rs_clock_monotonic_ms() + CLAIM_MS);
+    if (mine == seen) {
+        mine ^= 1;  /* never equal to an old claim of our own pid */
+    }
+    if (!atomic_compare_exchange_strong(&s->claim, &seen, mine)) {
+        return false;
+    }
+#ifdef RDSSECRET_DEBUG
+    if (rs_shmcache_debug_kill_mid_claim) {
+        rs_shmcache_debug_kill_mid_claim = 0;
+        kill(getpid(), SIGKILL);
+    }
+#endif
+    memcpy(s->key, key, key_len + 1);
+    /* Publish only if nobody took the claim over meanwhile (we may have been stopped past the deadline). */
+    uint64_t expected = mine;
+    if (!atomic_compare_exchange_strong(&s->claim, &expected, CLAIM_PUBLISHED)) {
+        return false;
+    }
+    atomic_store_explicit(&s->key_hash, h, memory_order_release);
+    return true;
+}
+
+int rs_shmcache_slot_reserving(rs_shmcache *c, const char *key, size_t keep_free, rs_error *err)
+{
+    size_t key_len = strlen(key);
+    if (key_len >= RS_SHMCACHE_KEY_MAX) {
         rs_error_set(err, RS_ERR_INVALID_PARAMETER, "cache key too long");
         return -1;
     }
     uint64_t h = key_hash(key);
     for (size_t i = 0; i < c->slot_count; i++) {
         slot *s = &c->slots[i];
-        uint64_t cur = atomic_load_explicit(&s->key_hash, memory_order_acquire);
-        if (cur == 0) {
-            /* The first free slot: everyone claiming a new key tries this same one, so a race on one key
-             * ends with one slot, and a lost race on another key moves on to the next free slot. */
-            uint64_t expected = 0;
-            if (atomic_compare_exchange_strong(&s->key_hash, &expected, h)) {
-                memcpy(s->key, key, strlen(key) + 1);
-                atomic_store_explicit(&s->key_ready, 1, memory_order_release);
-                return (int)i;
-            }
-            cur = expected;
-        }
-        if (cur == h && slot_holds_key(s, key)) {
+        if (slot_holds_key(s, h, key, key_len)) {
             return (int)i;
         }
+        uint64_t claim = atomic_load_explicit(&s->claim, memory_order_acquire);
+        if (claim == CLAIM_PUBLISHED) {
+            continue;  /* another key */
+        }
+        if (claim != 0) {
+            /* Being claimed, perhaps for this very key: a live claimer takes microseconds, so wait a little
+             * (bounded, no sleep); a dead one is replaced at once. */
+            for (int tries = 0; tries < CLAIM_WAIT_YIELDS && claim != 0 && claim != CLAIM_PUBLISHED; tries++) {
+                if (claim_abandoned(claim, rs_clock_monotonic_ms())) {
+                    break;
+                }
+                sched_yield();
+                claim = atomic_load_explicit(&s->claim, memory_order_acquire);
+            }
+            if (claim == CLAIM_PUBLISHED) {
+                if (slot_holds_key(s, h, key, key_len)) {
+                    return (int)i;
+                }
+                continue;
+            }
+            if (claim != 0 && !claim_abandoned(claim, rs_clock_monotonic_ms())) {
+                continue;  /* still in progress: pass by (at worst this key gets a second slot) */
+            }
+        }
+        /* A free (or abandoned) slot: the first one, so everyone claiming a new key tries this same one. The
+         * last keep_free free slots are kept for keys that may use them (see the header). */
+        if (keep_free > 0) {
+            size_t free_slots = 0;
+            for (size_t j = i; j < c->slot_count && free_slots <= keep_free; j++) {
+                free_slots += atomic_load_explicit(&c->slots[j].claim, memory_order_relaxed) != CLAIM_PUBLISHED;
+            }
+            if (free_slots <= keep_free) {
+                break;
+            }
+        }
+        if (claim_slot(s, claim, h, key, key_len)) {
+            return (int)i;
+        }
+        /* Lost the race: the winner may have claimed it for this key; look at this slot again. */
+        i--;
     }
     rs_error_set(err, RS_ERR_CACHE_FULL,
                  "the shared secret cache is full (%zu slots, each holding another secret); raise rdssecret.shm_slots",
                  (size_t)c->slot_count);
     return -1;
+}
+
+int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err)
+{
+    return rs_shmcache_slot_reserving(c, key, 0, err);
 }
 
 bool rs_shmcache_is_current(const rs_shmcache *c, int slot_index, uint64_t generation, int64_t expires_at_ms,
@@ -316,7 +404,8 @@ static void join_stages(const rs_secret_value *v, char *out, size_t out_len)
 }
 
 /* Write a value under the seqlock; returns its generation. The written metadata is also copied to *written. */
-static uint64_t write_slot(slot *s, const rs_secret_value *v, int64_t expires_at_ms, slot_meta *written)
+static uint64_t write_slot(rs_shmcache *c, slot *s, const rs_secret_value *v, int64_t expires_at_ms,
+                           slot_meta *written)
 {
     uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
     /* An odd seq here was left by a writer that died mid-write: keep it odd and finish the job. */
@@ -324,7 +413,8 @@ static uint64_t write_slot(slot *s, const rs_secret_value *v, int64_t expires_at
         atomic_store_explicit(&s->seq, seq + 1, memory_order_relaxed);
         atomic_thread_fence(memory_order_release);
     }
-    uint64_t generation = atomic_load_explicit(&s->generation, memory_order_relaxed) + 1;
+    /* Unique by construction: two writers that both outlived their leases still publish different numbers. */
+    uint64_t generation = atomic_fetch_add_explicit(&c->last_generation, 1, memory_order_relaxed) + 1;
     const char *bytes = v->secret_string ? v->secret_string : (const char *)v->secret_binary;
     size_t len = v->secret_string ? v->secret_string_len : v->secret_binary_len;
     slot_meta *m = &s->meta;
@@ -465,7 +555,7 @@ static int64_t backoff_ms(const rs_shmcache_policy *p, uint32_t failures)
 }
 
 /* The lease holder's work: fetch with no lock held, then publish the value or the failure. */
-static rs_status refresh_as_holder(slot *s, const rs_shmcache_policy *p, rs_shmcache_fetch_fn fetch, void *ctx,
+static rs_status refresh_as_holder(rs_shmcache *c, slot *s, const rs_shmcache_policy *p, rs_shmcache_fetch_fn fetch, void *ctx,
                                    uint64_t token, rs_shmcache_entry *out, bool *copied, rs_error *err)
 {
     rs_secret_value v;
@@ -482,7 +572,7 @@ static rs_status refresh_as_holder(slot *s, const rs_shmcache_policy *p, rs_shmc
         slot_meta written;
         memset(&written, 0, sizeof(written));
         if (lease_still_mine(s, token)) {
-            write_slot(s, &v, now + p->ttl_ms, &written);
+            write_slot(c, s, &v, now + p->ttl_ms, &written);
             atomic_store_explicit(&s->consecutive_failures, 0, memory_order_relaxed);
             atomic_store_explicit(&s->next_attempt_ms, 0, memory_order_relaxed);
         }
@@ -587,7 +677,7 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot_index, const rs_shmcache_poli
                     lease_release(s, token);
                     continue;
                 }
-                rs_status st = refresh_as_holder(s, p, fetch, ctx, token, out, copied, err);
+                rs_status st = refresh_as_holder(c, s, p, fetch, ctx, token, out, copied, err);
                 if (st == RS_OK) {
                     return RS_OK;
                 }
@@ -679,7 +769,7 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
         }
         atomic_store_explicit(&s->last_forced_ms, now, memory_order_release);
         atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
-        rs_status st = refresh_as_holder(s, p, fetch, ctx, token, NULL, NULL, err);
+        rs_status st = refresh_as_holder(c, s, p, fetch, ctx, token, NULL, NULL, err);
         *refreshed = st == RS_OK;
         return st;
     }
@@ -693,11 +783,11 @@ int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_s
         return -1;
     }
     slot *s = &c->slots[index];
-    if (atomic_load_explicit(&s->key_hash, memory_order_acquire) == 0) {
+    if (atomic_load_explicit(&s->claim, memory_order_acquire) == 0) {
         return 0;
     }
     out->in_use = true;
-    if (atomic_load_explicit(&s->key_ready, memory_order_acquire)) {
+    if (atomic_load_explicit(&s->key_hash, memory_order_acquire) != 0) {
         memcpy(out->key, s->key, sizeof(out->key));
         out->key[sizeof(out->key) - 1] = '\0';
     }

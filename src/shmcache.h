@@ -71,6 +71,9 @@ typedef rs_status (*rs_shmcache_fetch_fn)(void *ctx, rs_secret_value *out, rs_er
 /* Map the cache: shared and anonymous so forked children inherit it, excluded from core dumps,
  * locked in memory when the process may (best effort). */
 rs_status rs_shmcache_create(size_t slot_count, rs_shmcache **out, rs_error *err);
+/* The same slots in private memory, for this process alone: where a key finds no shared slot, the caller keeps
+ * caching it (with the same single-flight and stale rules within the process) instead of failing. */
+rs_status rs_shmcache_create_private(size_t slot_count, rs_shmcache **out, rs_error *err);
 /* Unmap (does not wipe: other processes may still use it). */
 void rs_shmcache_detach(rs_shmcache *c);
 /* Wipe every value, then unmap: for the last user (tests, the CLI). */
@@ -83,8 +86,14 @@ bool rs_shmcache_is_locked(const rs_shmcache *c);
 int rs_shmcache_describe_slot(const rs_shmcache *c, size_t index, rs_shmcache_slot_info *out);
 
 /* The slot for a key (compared in full), claimed if new; -1 with RS_ERR_CACHE_FULL when every slot holds
- * another key, or RS_ERR_INVALID_PARAMETER when the key is longer than RS_SHMCACHE_KEY_MAX - 1. */
+ * another key, or RS_ERR_INVALID_PARAMETER when the key is longer than RS_SHMCACHE_KEY_MAX - 1.
+ * A process killed while claiming leaves no lost slot: the next lookup that meets the claim sees the claimer
+ * gone (or past its deadline) and takes the slot over; a lookup never waits more than a bounded spin for a live
+ * claimer, and never sleeps. */
 int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err);
+/* The same, but a new key is refused (RS_ERR_CACHE_FULL) unless more than keep_free slots are free: the last
+ * ones stay for the keys that matter most (each pool's default secret). */
+int rs_shmcache_slot_reserving(rs_shmcache *c, const char *key, size_t keep_free, rs_error *err);
 
 /* The hit test, on the hot path: the caller's copy (generation, expires_at) is still good at now_ms.
  * One atomic load; no lock, no system call. */
@@ -108,6 +117,12 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot, const rs_shmcache_
 /* Clocks in milliseconds: monotonic (shared by every process of the host) and wall. */
 int64_t rs_clock_monotonic_ms(void);
 int64_t rs_clock_unix_ms(void);
+
+/* Test hook: when set, the next slot claim kills the claiming process (SIGKILL) between taking the claim and
+ * writing the key. Only compiled in with RDSSECRET_DEBUG. */
+#ifdef RDSSECRET_DEBUG
+extern int rs_shmcache_debug_kill_mid_claim;
+#endif
 
 /* Test hook: when set to n > 0, the n-th value write from now kills the writing process (SIGKILL) half way
  * through, leaving the slot mid-write. Only compiled in with RDSSECRET_DEBUG. */

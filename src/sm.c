@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "env.h"
 #include "http.h"
 #include "secret.h"
 #include "sigv4.h"
@@ -40,11 +41,6 @@ static bool is_valid_region(const char *r)
     return rs_region_is_valid(r, strlen(r));
 }
 
-static bool env_true(const char *name)
-{
-    const char *v = getenv(name);
-    return v && strcasecmp(v, "true") == 0;
-}
 
 rs_status rs_sm_resolve_endpoint(const char *explicit_endpoint, const char *region, char *out, size_t out_len,
                                  rs_error *err)
@@ -54,11 +50,9 @@ rs_status rs_sm_resolve_endpoint(const char *explicit_endpoint, const char *regi
     if (explicit_endpoint && *explicit_endpoint) {
         chosen = explicit_endpoint;
         origin = "the endpoint setting";
-    } else if (getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER") && *getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER")) {
-        chosen = getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    } else if ((chosen = rs_env_get("AWS_ENDPOINT_URL_SECRETS_MANAGER")) != NULL) {
         origin = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
-    } else if (getenv("AWS_ENDPOINT_URL") && *getenv("AWS_ENDPOINT_URL")) {
-        chosen = getenv("AWS_ENDPOINT_URL");
+    } else if ((chosen = rs_env_get("AWS_ENDPOINT_URL")) != NULL) {
         origin = "AWS_ENDPOINT_URL";
     }
     if (chosen) {
@@ -94,7 +88,7 @@ rs_status rs_sm_resolve_endpoint(const char *explicit_endpoint, const char *regi
     } else if (strncmp(region, "us-iso-", 7) == 0) {
         suffix = "c2s.ic.gov";
     }
-    const char *service = env_true("AWS_USE_FIPS_ENDPOINT") ? "secretsmanager-fips" : "secretsmanager";
+    const char *service = rs_env_true("AWS_USE_FIPS_ENDPOINT") ? "secretsmanager-fips" : "secretsmanager";
     int n = snprintf(out, out_len, "https://%s.%s.%s", service, region, suffix);
     if (n < 0 || (size_t)n >= out_len) {
         return rs_error_set(err, RS_ERR_CONFIG, "endpoint URL too long");
@@ -239,11 +233,33 @@ static double random_unit(void)
     return (double)r / (double)0xffffffffu;
 }
 
+static long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+long rs_sm_budget_ms(const rs_sm_client *c)
+{
+    if (c->config.total_timeout_ms > 0) {
+        return c->config.total_timeout_ms;
+    }
+    /* The attempts that count, plus one after a clock-skew correction and one after fresh credentials. */
+    long per_attempt = c->config.timeout_ms > c->config.connect_timeout_ms ? c->config.timeout_ms
+                                                                           : c->config.connect_timeout_ms;
+    long budget = (long)(c->config.max_attempts + 2) * per_attempt;
+    for (int attempt = 1; attempt < c->config.max_attempts; attempt++) {
+        budget += rs_sm_backoff_ms(attempt, c->config.backoff_base_ms, c->config.backoff_max_ms, 1.0);
+    }
+    return budget;
 }
 
 rs_status rs_sm_client_init(rs_sm_client *c, const rs_sm_config *cfg, rs_error *err)
@@ -325,9 +341,14 @@ static void aws_message(const cJSON *json, char *out, size_t out_len)
 typedef enum { ATTEMPT_DONE, ATTEMPT_RETRY, ATTEMPT_RETRY_NOW } attempt_outcome;
 
 static attempt_outcome one_attempt(rs_sm_client *c, const char *operation, const char *request_json,
-                                   const rs_url *url, rs_http_response *resp, bool *skew_fixed,
+                                   const rs_url *url, long deadline_ms, rs_http_response *resp, bool *skew_fixed,
                                    bool *creds_refreshed, rs_status *st, rs_error *err)
 {
+    if (deadline_ms - monotonic_ms() <= 0) {
+        *st = rs_error_set(err, RS_ERR_TIMEOUT, "Secrets Manager %s: the %ld ms budget for one call is spent",
+                           operation, rs_sm_budget_ms(c));
+        return ATTEMPT_DONE;
+    }
     rs_credentials creds;
     time_t local_now = time(NULL);
     *st = rs_creds_provider_get(c->config.creds, local_now, &creds, err);
@@ -362,10 +383,20 @@ static attempt_outcome one_attempt(rs_sm_client *c, const char *operation, const
         return ATTEMPT_DONE;
     }
     headers[header_count++] = (rs_header){"Authorization", signed_req.authorization};
+    /* The credential lookup took its time: what is left of the call's budget bounds this attempt. */
+    long left = deadline_ms - monotonic_ms();
+    if (left <= 0) {
+        rs_sigv4_result_free(&signed_req);
+        rs_credentials_wipe(&creds);
+        *st = rs_error_set(err, RS_ERR_TIMEOUT, "Secrets Manager %s: no time left for a request (budget %ld ms)",
+                           operation, rs_sm_budget_ms(c));
+        return ATTEMPT_DONE;
+    }
     rs_http_request hreq = {
         .method = "POST", .url = c->endpoint, .headers = headers, .header_count = header_count,
         .body = request_json, .body_len = strlen(request_json),
-        .connect_timeout_ms = c->config.connect_timeout_ms, .timeout_ms = c->config.timeout_ms,
+        .connect_timeout_ms = c->config.connect_timeout_ms < left ? c->config.connect_timeout_ms : left,
+        .timeout_ms = c->config.timeout_ms < left ? c->config.timeout_ms : left,
         .max_response_bytes = RS_SM_MAX_RESPONSE_BYTES, .ca_file = c->config.ca_file,
         .plain_policy = RS_HTTP_PLAIN_LOOPBACK_ONLY};
     c->attempts_total++;
@@ -431,12 +462,13 @@ rs_status rs_sm_call(rs_sm_client *c, const char *operation, const char *request
     }
     bool skew_fixed = false, creds_refreshed = false;
     int attempt = 1;
+    long deadline = monotonic_ms() + rs_sm_budget_ms(c);
     for (;;) {
         rs_http_response resp;
         memset(&resp, 0, sizeof(resp));
         rs_error_clear(err);
         attempt_outcome outcome =
-            one_attempt(c, operation, request_json, &url, &resp, &skew_fixed, &creds_refreshed, &st, err);
+            one_attempt(c, operation, request_json, &url, deadline, &resp, &skew_fixed, &creds_refreshed, &st, err);
         if (outcome == ATTEMPT_DONE && st == RS_OK) {
             *response_json = resp.body;  /* ownership passes to the caller */
             if (response_len) {
@@ -458,7 +490,18 @@ rs_status rs_sm_call(rs_sm_client *c, const char *operation, const char *request
             }
             return st;
         }
-        sleep_ms(rs_sm_backoff_ms(attempt, c->config.backoff_base_ms, c->config.backoff_max_ms, random_unit()));
+        long pause = rs_sm_backoff_ms(attempt, c->config.backoff_base_ms, c->config.backoff_max_ms, random_unit());
+        long left = deadline - monotonic_ms();
+        if (left <= pause) {
+            if (err) {
+                size_t used = strlen(err->message);
+                snprintf(err->message + used, sizeof(err->message) - used,
+                         " after %d attempt%s (the %ld ms budget for one fetch is spent)", attempt,
+                         attempt == 1 ? "" : "s", rs_sm_budget_ms(c));
+            }
+            return st;
+        }
+        sleep_ms(pause);
         attempt++;
     }
 }

@@ -24,6 +24,8 @@ typedef struct {
     int max_attempts;             /* 0: 3 */
     long backoff_base_ms;         /* 0: 50 */
     long backoff_max_ms;          /* 0: 20000 */
+    long total_timeout_ms;        /* one call, every attempt, pause and retry included; 0: the worst case of the
+                                   * attempts above (see rs_sm_budget_ms) */
     rs_creds_provider *creds;     /* not owned */
 } rs_sm_config;
 
@@ -36,6 +38,12 @@ typedef struct {
 } rs_sm_client;
 
 rs_status rs_sm_client_init(rs_sm_client *c, const rs_sm_config *cfg, rs_error *err);
+
+/* The longest one call may take, by construction: a deadline this far from the call's start bounds every attempt
+ * (each one's timeout is cut to what is left), every pause and the clock-skew and expired-credential retries.
+ * Only a credential lookup that starts before the deadline may run past it, by at most
+ * rs_creds_budget_ms(). Without total_timeout_ms: (attempts + 2) full attempts plus the largest pauses. */
+long rs_sm_budget_ms(const rs_sm_client *c);
 
 /* Endpoint resolution: explicit, $AWS_ENDPOINT_URL_SECRETS_MANAGER, $AWS_ENDPOINT_URL, then
  * https://secretsmanager.<region>.amazonaws.com (.amazonaws.com.cn for cn-*). An http:// endpoint is

@@ -1,6 +1,8 @@
 /* Test helper: start the fake AWS as a child process and talk to its control endpoint with libcurl. */
 #include "fake_aws_helper.h"
 
+#include "env.h"
+
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -192,4 +194,16 @@ int test_make_tls_files(char *dir, size_t dir_len)
              "done",
              dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+void test_setenv(const char *name, const char *value, int overwrite)
+{
+    setenv(name, value, overwrite);
+    rs_env_capture();
+}
+
+void test_unsetenv(const char *name)
+{
+    unsetenv(name);
+    rs_env_capture();
 }

@@ -32,4 +32,9 @@ long fake_aws_count(const fake_aws *f, const char *name);
  * dir must hold at least 64 bytes. 0 on success. */
 int test_make_tls_files(char *dir, size_t dir_len);
 
+/* setenv/unsetenv, then a new environment snapshot: the core reads the environment only through the snapshot
+ * (src/env.h), as the extension does after its startup. */
+void test_setenv(const char *name, const char *value, int overwrite);
+void test_unsetenv(const char *name);
+
 #endif

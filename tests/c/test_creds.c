@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "creds.h"
+#include "env.h"
 #include "fake_aws_helper.h"
 #include "http.h"
 
@@ -55,6 +56,7 @@ static void write_home_file(const char *rel, const char *content, size_t len)
     assert_non_null(f);
     assert_int_equal(fwrite(content, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
+    rs_env_capture();  /* the core reads shared files when the snapshot is taken */
     for (int i = 0; i < written_count; i++) {
         if (strcmp(written[i], path) == 0) {
             return;
@@ -72,10 +74,10 @@ static void write_home(const char *rel, const char *content)
 static void reset_env(void)
 {
     for (size_t i = 0; i < sizeof(chain_vars) / sizeof(chain_vars[0]); i++) {
-        unsetenv(chain_vars[i]);
+        test_unsetenv(chain_vars[i]);
     }
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    setenv("HOME", home, 1);
+    test_setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    test_setenv("HOME", home, 1);
     for (int i = 0; i < written_count; i++) {
         unlink(written[i]);
     }
@@ -147,7 +149,7 @@ static rs_creds_config imds_on_fake(void)
 {
     rs_creds_config cfg = no_config();
     cfg.imds_endpoint = fake.base_url;
-    unsetenv("AWS_EC2_METADATA_DISABLED");
+    test_unsetenv("AWS_EC2_METADATA_DISABLED");
     return cfg;
 }
 
@@ -166,7 +168,7 @@ static void set_full_uri(const char *path)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s%s", fake.base_url, path);
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
 }
 
 static void assert_no_secret_in(const rs_error *err)
@@ -186,8 +188,8 @@ static rs_status resolve(const rs_creds_config *cfg, rs_credentials *c, rs_error
 static void env_long_term(void **state)
 {
     (void)state;
-    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
     rs_creds_config cfg = no_config();
     rs_credentials c;
     rs_error err;
@@ -203,9 +205,9 @@ static void env_long_term(void **state)
 static void env_with_session_token(void **state)
 {
     (void)state;
-    setenv("AWS_ACCESS_KEY_ID", "ASIAENV", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
-    setenv("AWS_SESSION_TOKEN", TOKEN_MARK, 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "ASIAENV", 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
+    test_setenv("AWS_SESSION_TOKEN", TOKEN_MARK, 1);
     rs_credentials c;
     rs_error err;
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);  /* a NULL config means defaults */
@@ -218,19 +220,19 @@ static void env_half_set_pair_is_config_error(void **state)
     (void)state;
     rs_credentials c;
     rs_error err;
-    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_SECRET_ACCESS_KEY"));
     assert_string_equal(c.access_key_id, "");
 
-    unsetenv("AWS_ACCESS_KEY_ID");
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
+    test_unsetenv("AWS_ACCESS_KEY_ID");
+    test_setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "but AWS_ACCESS_KEY_ID is not"));
     assert_no_secret_in(&err);
 
     /* An empty variable counts as unset, as in the SDKs. */
-    setenv("AWS_ACCESS_KEY_ID", "", 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
 }
 
@@ -242,16 +244,16 @@ static void env_bad_values(void **state)
     char long_token[5000];
     memset(long_token, 'T', sizeof(long_token) - 1);
     long_token[sizeof(long_token) - 1] = '\0';
-    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
-    setenv("AWS_SESSION_TOKEN", long_token, 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
+    test_setenv("AWS_SESSION_TOKEN", long_token, 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_SESSION_TOKEN"));
     assert_null(strstr(err.message, "TTTTTTTT"));
     assert_string_equal(c.secret_access_key, "");  /* wiped on failure */
 
-    unsetenv("AWS_SESSION_TOKEN");
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK "\r\nX-Injected: 1", 1);
+    test_unsetenv("AWS_SESSION_TOKEN");
+    test_setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK "\r\nX-Injected: 1", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "control characters"));
     assert_no_secret_in(&err);
@@ -261,14 +263,14 @@ static void env_beats_profile(void **state)
 {
     (void)state;
     write_home(".aws/credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n");
-    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", SECRET_MARK, 1);
     rs_credentials c;
     rs_error err;
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDENV");
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
+    test_unsetenv("AWS_ACCESS_KEY_ID");
+    test_unsetenv("AWS_SECRET_ACCESS_KEY");
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDFILE");
     assert_string_equal(c.source, "profile");
@@ -306,7 +308,7 @@ static void profile_named_by_env_and_config(void **state)
     write_home(".aws/credentials", TWO_PROFILES "[other]\naws_access_key_id=AKIDOTHER\naws_secret_access_key=o\n");
     rs_credentials c;
     rs_error err;
-    setenv("AWS_PROFILE", "dev", 1);
+    test_setenv("AWS_PROFILE", "dev", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDDEV");
     assert_string_equal(c.session_token, TOKEN_MARK);
@@ -318,7 +320,7 @@ static void profile_named_by_env_and_config(void **state)
     assert_string_equal(c.access_key_id, "AKIDOTHER");
     assert_string_equal(c.session_token, "");
 
-    unsetenv("AWS_PROFILE");
+    test_unsetenv("AWS_PROFILE");
     cfg.profile = "dev";
     assert_int_equal(resolve(&cfg, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDDEV");
@@ -408,14 +410,15 @@ static void profile_missing(void **state)
     write_home(".aws/credentials", TWO_PROFILES);
     rs_credentials c;
     rs_error err;
-    setenv("AWS_PROFILE", "nosuch", 1);
+    test_setenv("AWS_PROFILE", "nosuch", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "profile 'nosuch' not found"));
     assert_non_null(strstr(err.message, home));
 
     /* A missing default profile is not an error: the chain goes on and reports what it tried. */
-    unsetenv("AWS_PROFILE");
+    test_unsetenv("AWS_PROFILE");
     unlink(written[0]);
+    rs_env_capture();
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_NO_CREDENTIALS);
     assert_non_null(strstr(err.message, "environment not set"));
     assert_non_null(strstr(err.message, "no profile 'default'"));
@@ -423,12 +426,12 @@ static void profile_missing(void **state)
     assert_non_null(strstr(err.message, "IMDS disabled"));
 
     /* Explicitly asking for "default" is the same as not asking. */
-    setenv("AWS_PROFILE", "default", 1);
+    test_setenv("AWS_PROFILE", "default", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_NO_CREDENTIALS);
 
     /* A profile that exists but holds no keys (only a region) falls through. */
     write_home(".aws/config", "[profile regiononly]\nregion = us-west-2\n");
-    setenv("AWS_PROFILE", "regiononly", 1);
+    test_setenv("AWS_PROFILE", "regiononly", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_NO_CREDENTIALS);
     assert_non_null(strstr(err.message, "no keys in profile 'regiononly'"));
 }
@@ -497,32 +500,32 @@ static void profile_explicit_files_and_home(void **state)
     write_home(".aws/credentials", TWO_PROFILES);
     rs_credentials c;
     rs_error err;
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/creds-elsewhere", 1);  /* ~ is $HOME, as in the SDKs */
+    test_setenv("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/creds-elsewhere", 1);  /* ~ is $HOME, as in the SDKs */
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDELSEWHERE");
 
     char path[256];
     home_path(path, sizeof(path), ".aws/config-elsewhere");
-    setenv("AWS_CONFIG_FILE", path, 1);
-    setenv("AWS_PROFILE", "cfgonly", 1);
+    test_setenv("AWS_CONFIG_FILE", path, 1);
+    test_setenv("AWS_PROFILE", "cfgonly", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDCFGELSE");
 
     /* An unreadable file is skipped, as the SDKs do, and the reason is reported. */
-    setenv("AWS_SHARED_CREDENTIALS_FILE", home, 1);  /* a directory */
-    unsetenv("AWS_PROFILE");
+    test_setenv("AWS_SHARED_CREDENTIALS_FILE", home, 1);  /* a directory */
+    test_unsetenv("AWS_PROFILE");
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_NO_CREDENTIALS);
     assert_non_null(strstr(err.message, "Is a directory"));
 
     /* Without HOME and without explicit files there are no shared files: skipped, not an error... */
-    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
-    unsetenv("AWS_CONFIG_FILE");
-    unsetenv("AWS_PROFILE");
-    unsetenv("HOME");
+    test_unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    test_unsetenv("AWS_CONFIG_FILE");
+    test_unsetenv("AWS_PROFILE");
+    test_unsetenv("HOME");
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_NO_CREDENTIALS);
     assert_non_null(strstr(err.message, "HOME not set"));
     /* ...unless a named profile was asked for. */
-    setenv("AWS_PROFILE", "dev", 1);
+    test_setenv("AWS_PROFILE", "dev", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "profile 'dev' not found"));
 }
@@ -537,26 +540,26 @@ static void profile_unsupported_sources(void **state)
                               "[profile sso]\nsso_session = corp\n"
                               "[profile both]\nrole_arn = arn:aws:iam::123456789012:role/r\n"
                               "aws_access_key_id = AKIDBOTH\naws_secret_access_key = s\n");
-    setenv("AWS_PROFILE", "assume", 1);
+    test_setenv("AWS_PROFILE", "assume", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "role_arn"));
-    setenv("AWS_PROFILE", "sso", 1);
+    test_setenv("AWS_PROFILE", "sso", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "sso_session"));
     /* Static keys present: used (documented difference from botocore, which would assume the role). */
-    setenv("AWS_PROFILE", "both", 1);
+    test_setenv("AWS_PROFILE", "both", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDBOTH");
 
     /* EKS IRSA variables: refused rather than silently using another identity. */
-    unsetenv("AWS_PROFILE");
-    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/token", 1);
-    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r", 1);
+    test_unsetenv("AWS_PROFILE");
+    test_setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/token", 1);
+    test_setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_WEB_IDENTITY_TOKEN_FILE"));
     /* ...but environment keys come first. */
-    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", "s", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
 }
 
@@ -675,6 +678,7 @@ static void provider_refresh_by_time(void **state)
     /* A refresh that fails while the old credentials are still valid keeps serving them. */
     p.cached.expiration = exp;
     unlink(written[0]);
+    rs_env_capture();
     assert_int_equal(rs_creds_provider_get(&p, exp - 10, &c, &err), RS_OK);
     assert_string_equal(c.access_key_id, "AKIDSECOND");
     assert_int_equal(err.status, RS_OK);
@@ -700,18 +704,18 @@ static void container_url_construction(void **state)
     assert_int_equal(rs_creds_container_url(url, sizeof(url), &err), RS_OK);
     assert_string_equal(url, "");  /* nothing configured */
 
-    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/3b4e0a0c-1234", 1);
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/ignored", 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/3b4e0a0c-1234", 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/ignored", 1);
     assert_int_equal(rs_creds_container_url(url, sizeof(url), &err), RS_OK);
     assert_string_equal(url, "http://169.254.170.2/v2/credentials/3b4e0a0c-1234");  /* relative wins */
 
     static const char *const bad_relative[] = {"v2/credentials", "/a b", "/x\r\nHost: evil", "@evil.com/"};
     for (size_t i = 0; i < sizeof(bad_relative) / sizeof(bad_relative[0]); i++) {
-        setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", bad_relative[i], 1);
+        test_setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", bad_relative[i], 1);
         assert_int_equal(rs_creds_container_url(url, sizeof(url), &err), RS_ERR_CONFIG);
         assert_string_equal(url, "");
     }
-    unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    test_unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 
     static const char *const allowed[] = {
         "http://127.0.0.1:8080/creds", "http://localhost/creds", "http://[::1]:80/creds",
@@ -719,7 +723,7 @@ static void container_url_construction(void **state)
         "http://[fd00:ec2:0::0:23]/v1/credentials", "https://creds.example.com/x", "HTTPS://creds.example.com/x",
     };
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", allowed[i], 1);
+        test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", allowed[i], 1);
         if (rs_creds_container_url(url, sizeof(url), &err) != RS_OK) {
             fail_msg("refused '%s': %s", allowed[i], err.message);
         }
@@ -730,7 +734,7 @@ static void container_url_construction(void **state)
         "http://10.0.0.1/creds", "ftp://127.0.0.1/creds", "127.0.0.1/creds", "http://user@127.0.0.1/creds",
     };
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", refused[i], 1);
+        test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", refused[i], 1);
         if (rs_creds_container_url(url, sizeof(url), &err) != RS_ERR_CONFIG) {
             fail_msg("allowed '%s'", refused[i]);
         }
@@ -743,22 +747,22 @@ static void container_bad_settings_fail_early(void **state)
     (void)state;
     rs_credentials c;
     rs_error err;
-    setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "no-leading-slash", 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "no-leading-slash", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
-    unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    test_unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds", 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "not allowed"));
 
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds", 1);
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer " TOKEN_MARK "\r\nX-Injected: 1", 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds", 1);
+    test_setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer " TOKEN_MARK "\r\nX-Injected: 1", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "line break"));
     assert_no_secret_in(&err);
 
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/nonexistent/rdssecret/token", 1);
+    test_setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/nonexistent/rdssecret/token", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
 }
@@ -769,7 +773,7 @@ static void imds_bad_endpoint_is_config_error(void **state)
     rs_credentials c;
     rs_error err;
     rs_creds_config cfg = no_config();
-    unsetenv("AWS_EC2_METADATA_DISABLED");
+    test_unsetenv("AWS_EC2_METADATA_DISABLED");
     static const char *const bad[] = {"http://example.com", "ftp://127.0.0.1", "127.0.0.1:1",
                                       "http://127.0.0.1:1/latest", "http://127.0.0.1:1?x=1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -779,11 +783,11 @@ static void imds_bad_endpoint_is_config_error(void **state)
         }
     }
     cfg.imds_endpoint = NULL;
-    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://example.com/", 1);
+    test_setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://example.com/", 1);
     assert_int_equal(resolve(&cfg, &c, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_EC2_METADATA_SERVICE_ENDPOINT"));
-    unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5", 1);
+    test_unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    test_setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv5", 1);
     assert_int_equal(resolve(&cfg, &c, &err), RS_ERR_CONFIG);
 }
 
@@ -798,21 +802,21 @@ static void region_sources(void **state)
     assert_int_equal(rs_region_resolve("eu-central-1", &cfg, region, &err), RS_OK);
     assert_string_equal(region, "eu-central-1");
 
-    setenv("AWS_DEFAULT_REGION", "us-west-2", 1);
+    test_setenv("AWS_DEFAULT_REGION", "us-west-2", 1);
     assert_int_equal(rs_region_resolve(NULL, &cfg, region, &err), RS_OK);
     assert_string_equal(region, "us-west-2");
-    setenv("AWS_REGION", "ap-southeast-2", 1);
+    test_setenv("AWS_REGION", "ap-southeast-2", 1);
     assert_int_equal(rs_region_resolve("", &cfg, region, &err), RS_OK);  /* "" is "not set" */
     assert_string_equal(region, "ap-southeast-2");
     assert_int_equal(rs_region_resolve("eu-central-1", &cfg, region, &err), RS_OK);
     assert_string_equal(region, "eu-central-1");  /* explicit wins */
 
-    unsetenv("AWS_REGION");
-    unsetenv("AWS_DEFAULT_REGION");
+    test_unsetenv("AWS_REGION");
+    test_unsetenv("AWS_DEFAULT_REGION");
     write_home(".aws/config", "[default]\nregion = eu-west-1 ; comment\n[profile dev]\nregion=us-gov-west-1\n");
     assert_int_equal(rs_region_resolve(NULL, &cfg, region, &err), RS_OK);
     assert_string_equal(region, "eu-west-1");
-    setenv("AWS_PROFILE", "dev", 1);
+    test_setenv("AWS_PROFILE", "dev", 1);
     assert_int_equal(rs_region_resolve(NULL, &cfg, region, &err), RS_OK);
     assert_string_equal(region, "us-gov-west-1");
     cfg.profile = "default";
@@ -833,10 +837,10 @@ static void region_invalid_and_missing(void **state)
         }
         assert_string_equal(region, "");
     }
-    setenv("AWS_REGION", "Mars", 1);
+    test_setenv("AWS_REGION", "Mars", 1);
     assert_int_equal(rs_region_resolve(NULL, NULL, region, &err), RS_ERR_CONFIG);
     assert_non_null(strstr(err.message, "AWS_REGION"));
-    unsetenv("AWS_REGION");
+    test_unsetenv("AWS_REGION");
     write_home(".aws/config", "[default]\nregion = not a region\n");
     assert_int_equal(rs_region_resolve(NULL, NULL, region, &err), RS_ERR_CONFIG);
 
@@ -878,11 +882,11 @@ static void container_authorization_token(void **state)
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_AUTH);
     assert_int_equal(err.http_status, 401);
 
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer " TOKEN_MARK, 1);
+    test_setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer " TOKEN_MARK, 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
     assert_string_equal(c.source, "container");
 
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong-TOKENMARK", 1);
+    test_setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong-TOKENMARK", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_AUTH);
     assert_no_secret_in(&err);
 
@@ -890,15 +894,15 @@ static void container_authorization_token(void **state)
     write_home(".aws/token", "Bearer " TOKEN_MARK "\n");
     char path[256];
     home_path(path, sizeof(path), ".aws/token");
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
+    test_setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", path, 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_OK);
 
     long before = fake_aws_count(&fake, "container");
     write_home(".aws/token", "Bearer " TOKEN_MARK "\nX-Injected: 1\n");
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_no_secret_in(&err);
-    unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer " TOKEN_MARK "\r", 1);
+    test_unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    test_setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer " TOKEN_MARK "\r", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_int_equal(fake_aws_count(&fake, "container"), before);  /* refused before any request */
 }
@@ -908,7 +912,7 @@ static void container_disallowed_host_sends_nothing(void **state)
     (void)state;
     rs_credentials c;
     rs_error err;
-    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/container/creds", 1);
+    test_setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/container/creds", 1);
     assert_int_equal(resolve(NULL, &c, &err), RS_ERR_CONFIG);
     assert_int_equal(fake_aws_count(&fake, "container"), 0);
 }
@@ -1015,7 +1019,7 @@ static void imds_v2_success(void **state)
     /* The endpoint may also come from the environment, with a trailing slash. */
     char url[128];
     snprintf(url, sizeof(url), "%s/", fake.base_url);
-    setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
+    test_setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
     cfg.imds_endpoint = NULL;
     assert_int_equal(resolve(&cfg, &c, &err), RS_OK);
     assert_string_equal(c.source, "imds");
@@ -1068,14 +1072,14 @@ static void imds_disabled_sends_nothing(void **state)
     char region[64];
     static const char *const values[] = {"true", "TRUE", "True"};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-        setenv("AWS_EC2_METADATA_DISABLED", values[i], 1);
+        test_setenv("AWS_EC2_METADATA_DISABLED", values[i], 1);
         assert_int_equal(resolve(&cfg, &c, &err), RS_ERR_NO_CREDENTIALS);
         assert_non_null(strstr(err.message, "IMDS disabled"));
         assert_int_equal(rs_region_resolve(NULL, &cfg, region, &err), RS_ERR_NO_REGION);
     }
     assert_int_equal(imds_count(), 0);
     /* Any other value leaves IMDS on. */
-    setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
+    test_setenv("AWS_EC2_METADATA_DISABLED", "false", 1);
     assert_int_equal(resolve(&cfg, &c, &err), RS_OK);
 }
 
@@ -1098,6 +1102,7 @@ static void imds_region(void **state)
 
     /* An IMDS answer that is not a region is not used. */
     unlink(written[0]);
+    rs_env_capture();
     assert_int_equal(fake_aws_control(&fake, "imds", "{\"region\": \"Not A Region\"}", NULL), 200);
     assert_int_equal(rs_region_resolve(NULL, &cfg, region, &err), RS_ERR_NO_REGION);
     assert_non_null(strstr(err.message, "IMDS"));
@@ -1115,7 +1120,7 @@ static void imds_unreachable(void **state)
     (void)state;
     rs_creds_config cfg = no_config();
     cfg.imds_endpoint = "http://127.0.0.1:1";
-    unsetenv("AWS_EC2_METADATA_DISABLED");
+    test_unsetenv("AWS_EC2_METADATA_DISABLED");
     rs_credentials c;
     rs_error err;
     struct timespec start;
@@ -1227,11 +1232,12 @@ static void precedence_profile_container_imds(void **state)
     assert_int_equal(fake_aws_count(&fake, "container"), 0);
 
     unlink(written[0]);
+    rs_env_capture();
     assert_int_equal(resolve(&cfg, &c, &err), RS_OK);
     assert_string_equal(c.source, "container");
     assert_int_equal(imds_count(), 0);
 
-    unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    test_unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     assert_int_equal(resolve(&cfg, &c, &err), RS_OK);
     assert_string_equal(c.source, "imds");
 }
@@ -1239,12 +1245,12 @@ static void precedence_profile_container_imds(void **state)
 int main(void)
 {
     /* Metadata and AWS calls never use a proxy (http.c sets NOPROXY), but be sure nothing here would. */
-    unsetenv("http_proxy");
-    unsetenv("HTTP_PROXY");
-    unsetenv("https_proxy");
-    unsetenv("HTTPS_PROXY");
-    unsetenv("all_proxy");
-    unsetenv("ALL_PROXY");
+    test_unsetenv("http_proxy");
+    test_unsetenv("HTTP_PROXY");
+    test_unsetenv("https_proxy");
+    test_unsetenv("HTTPS_PROXY");
+    test_unsetenv("all_proxy");
+    test_unsetenv("ALL_PROXY");
     rs_error err;
     if (rs_http_global_init(&err) != RS_OK) {
         fprintf(stderr, "# %s\n", err.message);

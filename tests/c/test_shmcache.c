@@ -595,6 +595,109 @@ static void slow_failing_fetch_does_not_stretch_max_stale(void **state)
     rs_shmcache_destroy(fresh);
 }
 
+/* Regression: a process killed between claiming a slot and writing its key lost that slot for good, and every
+ * later lookup of the key spun 10,000 sched_yield() calls before claiming another one. Now the dead claimer is
+ * seen at once and its slot reused. */
+static void claimer_killed_mid_claim_loses_no_slot(void **state)
+{
+    (void)state;
+#ifdef RDSSECRET_DEBUG
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(2, &fresh, &err), RS_OK);
+    pid_t kid = fork();
+    if (kid == 0) {
+        rs_shmcache_debug_kill_mid_claim = 1;
+        rs_shmcache_slot(fresh, "db/main|AWSCURRENT", NULL);
+        _exit(0);  /* not reached */
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(fresh, 0, &info);
+    assert_true(info.in_use);          /* claimed, key never written */
+    assert_string_equal(info.key, "");
+    assert_int_equal(rs_shmcache_slot(fresh, "db/main|AWSCURRENT", &err), 0);   /* the same slot, taken over */
+    assert_int_equal(rs_shmcache_slot(fresh, "db/main|AWSPENDING", &err), 1);   /* and the table is not short */
+    assert_int_equal(rs_shmcache_slots_used(fresh), 2);
+    rs_shmcache_describe_slot(fresh, 0, &info);
+    assert_string_equal(info.key, "db/main|AWSCURRENT");
+    rs_shmcache_destroy(fresh);
+#else
+    skip();
+#endif
+}
+
+/* Regression: generations counted per slot, so two writers that both outlived their leases (or two slots) could
+ * publish the same number for different values, and a copy would be taken for current when it was not. */
+static void generations_are_unique_across_slots_and_writes(void **state)
+{
+    (void)state;
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(2, &fresh, &err), RS_OK);
+    int a = rs_shmcache_slot(fresh, "a", &err), b = rs_shmcache_slot(fresh, "b", &err);
+    rs_shmcache_entry ea = {.value = value_buf}, eb = {.value = value_buf};
+    bool copied, refreshed;
+    assert_int_equal(rs_shmcache_get(fresh, a, &policy, fake_fetch, NULL, 0, &ea, &copied, &err), RS_OK);
+    assert_int_equal(rs_shmcache_get(fresh, b, &policy, fake_fetch, NULL, 0, &eb, &copied, &err), RS_OK);
+    assert_int_not_equal(ea.generation, eb.generation);
+    uint64_t first = ea.generation;
+    nap(1100);  /* past refresh_min_interval */
+    assert_int_equal(rs_shmcache_force_refresh(fresh, a, &policy, fake_fetch, NULL, &refreshed, &err), RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(rs_shmcache_get(fresh, a, &policy, fake_fetch, NULL, 0, &ea, &copied, &err), RS_OK);
+    assert_true(ea.generation > eb.generation && ea.generation != first);
+    rs_shmcache_destroy(fresh);
+}
+
+static void last_free_slots_are_kept_for_those_allowed_them(void **state)
+{
+    (void)state;
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(4, &fresh, &err), RS_OK);
+    assert_int_equal(rs_shmcache_slot_reserving(fresh, "extra-1", 2, &err), 0);
+    assert_int_equal(rs_shmcache_slot_reserving(fresh, "extra-2", 2, &err), 1);
+    assert_int_equal(rs_shmcache_slot_reserving(fresh, "extra-3", 2, &err), -1);  /* 2 free: kept */
+    assert_int_equal(err.status, RS_ERR_CACHE_FULL);
+    assert_int_equal(rs_shmcache_slot_reserving(fresh, "extra-1", 2, &err), 0);   /* known keys are found */
+    assert_int_equal(rs_shmcache_slot(fresh, "default-a", &err), 2);
+    assert_int_equal(rs_shmcache_slot(fresh, "default-b", &err), 3);
+    assert_int_equal(rs_shmcache_slot(fresh, "default-c", &err), -1);
+    rs_shmcache_destroy(fresh);
+}
+
+/* The per-process fallback for keys that find no shared slot: the same protocol, in private memory. */
+static void private_cache_is_not_shared_with_children(void **state)
+{
+    (void)state;
+    rs_shmcache *mine;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create_private(2, &mine, &err), RS_OK);
+    int s = rs_shmcache_slot(mine, "overflow", &err);
+    assert_int_equal(s, 0);
+    atomic_store(&counters->fetches, 0);
+    pid_t kid = fork();
+    if (kid == 0) {
+        rs_shmcache_entry e = {.value = value_buf};
+        bool copied;
+        _exit(rs_shmcache_get(mine, s, &policy, fake_fetch, NULL, 0, &e, &copied, NULL) == RS_OK ? 0 : 1);
+    }
+    int status;
+    waitpid(kid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(mine, 0, &info);
+    assert_int_equal(info.generation, 0);   /* the child's value stayed in the child */
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(mine, s, &policy, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    rs_shmcache_destroy(mine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +715,10 @@ int main(void)
         cmocka_unit_test(intact_copy_is_served_stale_after_a_torn_write_and_an_outage),
         cmocka_unit_test(bytes_changed_after_publishing_are_never_served),
         cmocka_unit_test(slow_failing_fetch_does_not_stretch_max_stale),
+        cmocka_unit_test(claimer_killed_mid_claim_loses_no_slot),
+        cmocka_unit_test(generations_are_unique_across_slots_and_writes),
+        cmocka_unit_test(last_free_slots_are_kept_for_those_allowed_them),
+        cmocka_unit_test(private_cache_is_not_shared_with_children),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }

@@ -34,17 +34,17 @@ static void endpoint_from_region(void **state)
     (void)state;
     char out[256];
     rs_error err;
-    unsetenv("AWS_ENDPOINT_URL");
-    unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    test_unsetenv("AWS_ENDPOINT_URL");
+    test_unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    test_unsetenv("AWS_USE_FIPS_ENDPOINT");
     assert_int_equal(rs_sm_resolve_endpoint(NULL, "eu-west-1", out, sizeof(out), &err), RS_OK);
     assert_string_equal(out, "https://secretsmanager.eu-west-1.amazonaws.com");
     assert_int_equal(rs_sm_resolve_endpoint(NULL, "cn-north-1", out, sizeof(out), &err), RS_OK);
     assert_string_equal(out, "https://secretsmanager.cn-north-1.amazonaws.com.cn");
-    setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+    test_setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
     assert_int_equal(rs_sm_resolve_endpoint(NULL, "us-east-2", out, sizeof(out), &err), RS_OK);
     assert_string_equal(out, "https://secretsmanager-fips.us-east-2.amazonaws.com");
-    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    test_unsetenv("AWS_USE_FIPS_ENDPOINT");
     assert_int_equal(rs_sm_resolve_endpoint(NULL, NULL, out, sizeof(out), &err), RS_ERR_NO_REGION);
     assert_non_null(strstr(err.message, "rdssecret.region"));
     assert_int_equal(rs_sm_resolve_endpoint(NULL, "us-east-1.evil.com/", out, sizeof(out), &err), RS_ERR_CONFIG);
@@ -56,17 +56,17 @@ static void endpoint_overrides_in_order(void **state)
     (void)state;
     char out[256];
     rs_error err;
-    setenv("AWS_ENDPOINT_URL", "https://general.example", 1);
+    test_setenv("AWS_ENDPOINT_URL", "https://general.example", 1);
     assert_int_equal(rs_sm_resolve_endpoint(NULL, "us-east-1", out, sizeof(out), &err), RS_OK);
     assert_string_equal(out, "https://general.example");
-    setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "https://vpce-1.secretsmanager.example", 1);
+    test_setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "https://vpce-1.secretsmanager.example", 1);
     assert_int_equal(rs_sm_resolve_endpoint(NULL, "us-east-1", out, sizeof(out), &err), RS_OK);
     assert_string_equal(out, "https://vpce-1.secretsmanager.example");
     assert_int_equal(rs_sm_resolve_endpoint("https://explicit.example:8443", "us-east-1", out, sizeof(out), &err),
                      RS_OK);
     assert_string_equal(out, "https://explicit.example:8443");
-    unsetenv("AWS_ENDPOINT_URL");
-    unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER");
+    test_unsetenv("AWS_ENDPOINT_URL");
+    test_unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER");
 }
 
 static void endpoint_plain_http_only_on_loopback(void **state)
@@ -167,9 +167,9 @@ typedef struct {
 
 static int use_env_credentials(void)
 {
-    setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID, 1);
-    setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_KEY, 1);
-    unsetenv("AWS_SESSION_TOKEN");
+    test_setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID, 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_KEY, 1);
+    test_unsetenv("AWS_SESSION_TOKEN");
     return 0;
 }
 
@@ -430,6 +430,34 @@ static void timeout_is_retried_and_reported(void **state)
     rs_secret_value_free(&v);
 }
 
+/* The whole call has a budget: attempts and pauses stop when it is spent, the last attempt cut to what is left. */
+static void total_budget_bounds_the_attempts(void **state)
+{
+    sm_fixture *fx = *state;
+    put_fixture(&fake, "app/db", "\"hunter2\"");
+    rs_sm_client slow = fx->client;
+    slow.config.timeout_ms = 400;
+    slow.config.max_attempts = 5;
+    slow.config.total_timeout_ms = 700;  /* room for one full attempt and a cut one, never three */
+    assert_int_equal(rs_sm_budget_ms(&slow), 700);
+    fault("{\"target\": \"GetSecretValue\", \"kind\": \"delay\", \"delay_ms\": 1500, \"count\": -1}");
+    rs_secret_value v;
+    rs_error err;
+    assert_int_equal(rs_sm_get_secret_value(&slow, "app/db", NULL, NULL, &v, &err), RS_ERR_TIMEOUT);
+    assert_int_equal(fake_aws_count(&fake, "GetSecretValue"), 2);
+    assert_non_null(strstr(err.message, "budget"));
+    fake_aws_control(&fake, "clear_faults", NULL, NULL);
+
+    /* Without a total, the budget is the worst case of the configured attempts (two extra for a skew
+     * correction and fresh credentials) and their largest pauses. */
+    slow.config.total_timeout_ms = 0;
+    slow.config.max_attempts = 3;
+    slow.config.connect_timeout_ms = 1000;
+    slow.config.backoff_base_ms = 50;
+    slow.config.backoff_max_ms = 20000;
+    assert_int_equal(rs_sm_budget_ms(&slow), 5 * 1000 + 100 + 200);
+}
+
 static void malformed_body_is_refused(void **state)
 {
     sm_fixture *fx = *state;
@@ -504,7 +532,7 @@ static void wrong_secret_key_is_an_auth_error(void **state)
 {
     sm_fixture *fx = *state;
     put_fixture(&fake, "app/db", "\"hunter2\"");
-    setenv("AWS_SECRET_ACCESS_KEY", "not-the-right-key", 1);
+    test_setenv("AWS_SECRET_ACCESS_KEY", "not-the-right-key", 1);
     rs_creds_provider_invalidate(&fx->creds);
     rs_secret_value v;
     rs_error err;
@@ -512,7 +540,7 @@ static void wrong_secret_key_is_an_auth_error(void **state)
     assert_string_equal(err.aws_code, "InvalidSignatureException");
     assert_null(strstr(err.message, "not-the-right-key"));
     assert_int_equal(fake_aws_count(&fake, "signature_rejected"), 1);
-    setenv("AWS_ACCESS_KEY_ID", "AKIDUNKNOWN", 1);
+    test_setenv("AWS_ACCESS_KEY_ID", "AKIDUNKNOWN", 1);
     rs_creds_provider_invalidate(&fx->creds);
     assert_int_equal(rs_sm_get_secret_value(&fx->client, "app/db", NULL, NULL, &v, &err), RS_ERR_AUTH);
 }
@@ -597,11 +625,11 @@ static void expired_temporary_credentials_are_refreshed(void **state)
 {
     (void)state;
     /* Credentials from IMDS (the fake), then the fake declares them expired: one refresh, then success. */
-    unsetenv("AWS_ACCESS_KEY_ID");
-    unsetenv("AWS_SECRET_ACCESS_KEY");
-    unsetenv("AWS_EC2_METADATA_DISABLED");
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
-    setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+    test_unsetenv("AWS_ACCESS_KEY_ID");
+    test_unsetenv("AWS_SECRET_ACCESS_KEY");
+    test_unsetenv("AWS_EC2_METADATA_DISABLED");
+    test_setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    test_setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
     put_fixture(&fake, "app/db", "\"hunter2\"");
     sm_fixture fx;
     rs_creds_config cc;
@@ -623,9 +651,9 @@ static void expired_temporary_credentials_are_refreshed(void **state)
     assert_int_equal(fake_aws_count(&fake, "imds_credentials"), 2);
     assert_int_equal(fake_aws_count(&fake, "GetSecretValue"), 3);
     rs_creds_provider_destroy(&fx.creds);
-    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
-    unsetenv("AWS_CONFIG_FILE");
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    test_unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    test_unsetenv("AWS_CONFIG_FILE");
+    test_setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 }
 
 static void https_with_local_ca(void **state)
@@ -675,10 +703,10 @@ static int group_setup(void **state)
     (void)state;
     rs_error err;
     rs_http_global_init(&err);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    unsetenv("AWS_PROFILE");
+    test_setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    test_unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    test_unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    test_unsetenv("AWS_PROFILE");
     use_env_credentials();
     if (fake_aws_start(&fake, NULL) != 0 || test_make_tls_files(tls_dir, sizeof(tls_dir)) != 0) {
         return -1;
@@ -726,6 +754,7 @@ int main(void)
         FAKE_TEST(throttled_until_attempts_run_out),
         FAKE_TEST(server_errors_retried_then_fail),
         FAKE_TEST(timeout_is_retried_and_reported),
+        FAKE_TEST(total_budget_bounds_the_attempts),
         FAKE_TEST(malformed_body_is_refused),
         FAKE_TEST(oversize_body_is_refused_before_buffering),
         FAKE_TEST(dropped_connection_is_retried),

@@ -32,17 +32,14 @@ echo $out;
 [$out] = rs_child_php($ini, $code, ['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE' => '',
     'AWS_CONTAINER_AUTHORIZATION_TOKEN' => "a\r\nX-Injected: 1"] + $env);
 echo $out;
-/* In this process: container credentials expire (revoked by AWS), are fetched again, and the call succeeds. */
+/* Container credentials expire (revoked by AWS), are fetched again, and the call succeeds. */
 file_put_contents($tokenFile, "container-token-123\n");
-foreach ($env as $name => $value) {
-    putenv($value === '' ? $name : "$name=$value");
-}
-var_dump(rds_secret_password());
-$before = $fake->count('container');
-$fake->control('expire_credentials');
-$fake->putSecret('ecs/db', json_encode(['password' => 'after-expiry']));
-var_dump(rds_secret_refresh(), rds_secret_password());
-var_dump($fake->count('container') - $before);
+$code = 'require ' . var_export(__DIR__ . '/inc/rdssecret_test.inc', true) . '; $fake = FakeAws::start();'
+    . 'var_dump(rds_secret_password()); $before = $fake->count("container"); $fake->control("expire_credentials");'
+    . '$fake->putSecret("ecs/db", json_encode(["password" => "after-expiry"]));'
+    . 'var_dump(rds_secret_refresh(), rds_secret_password(), $fake->count("container") - $before);';
+[$out, $err] = rs_child_php($ini + ['rdssecret.ttl' => 1, 'rdssecret.refresh_min_interval' => 0], $code, $env);
+echo $out, $err;
 unlink($tokenFile);
 ?>
 --EXPECTF--

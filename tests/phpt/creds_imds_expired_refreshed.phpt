@@ -10,11 +10,8 @@ rdssecret.ttl=1
 <?php
 require __DIR__ . '/inc/rdssecret_test.inc';
 $fake = FakeAws::start();
-rs_use_fake($fake);
-putenv('AWS_ACCESS_KEY_ID');
-putenv('AWS_SECRET_ACCESS_KEY');
-putenv('AWS_EC2_METADATA_DISABLED');
-putenv("AWS_EC2_METADATA_SERVICE_ENDPOINT={$fake->url}");
+rs_use_fake($fake, ['AWS_ACCESS_KEY_ID' => '', 'AWS_SECRET_ACCESS_KEY' => '', 'AWS_EC2_METADATA_DISABLED' => '',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT' => $fake->url]);
 $fake->putSecret('prod/wordpress/db', json_encode(['password' => 'pw1']));
 var_dump(rds_secret_password());
 var_dump(rds_secret_info()['credential_source']);
