@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "creds.h"
+#include "env.h"
 #include "fuzz_http_script.h"
 
 #define IMDS "http://169.254.169.254"
@@ -96,6 +97,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* No shared files: the chain goes on to the network providers. */
     setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/fuzz/credentials", 1);
     setenv("AWS_CONFIG_FILE", "/nonexistent/fuzz/config", 1);
+    rs_env_capture();
     return 0;
 }
 
@@ -107,20 +109,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_param(&script, "source", source, sizeof(source));
     bool container = strcmp(source, "container") == 0 || strcmp(source, "container-full") == 0;
     bool region = strcmp(source, "region") == 0;
-    /* The environment picks the provider; it is set for each input, before the chain reads it. */
-    if (container) {
-        if (strcmp(source, "container") == 0) {
-            setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/fuzz", 1);
-            unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    /* The environment picks the provider; it is set and captured (src/env.h) before the chain reads it, again
+     * only when the provider changes (a capture costs locked pages). */
+    static char captured[16] = "-";
+    if (strcmp(captured, container ? source : "imds") != 0) {
+        snprintf(captured, sizeof(captured), "%s", container ? source : "imds");
+        if (container) {
+            if (strcmp(source, "container") == 0) {
+                setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/fuzz", 1);
+                unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+            } else {
+                unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+                setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9911/creds", 1);
+            }
+            setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "fuzz-auth-token", 1);
         } else {
             unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-            setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9911/creds", 1);
+            unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+            unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
         }
-        setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "fuzz-auth-token", 1);
-    } else {
-        unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-        unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-        unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+        rs_env_capture();
     }
     rs_creds_config cfg;
     memset(&cfg, 0, sizeof(cfg));

@@ -2,7 +2,8 @@
  * credential chain and region lookup (src/creds.c) from files this target writes for each input.
  *
  * Input: the parameters (profile=NAME, else "default"), then the credentials file's text, then the config
- * file's text (sections of the script; a missing one means no such file). The environment holds no
+ * file's text (sections of the script; a missing one means no such file). The files are read when the
+ * environment snapshot is taken (rs_env_capture), as the extension reads them at MINIT. The environment holds no
  * credentials and turns IMDS off, so the chain ends at the files (any HTTP request breaks an invariant).
  * Invariants: credentials taken from a profile come byte for byte from one of the files, key id and secret from
  * the same file, with no control characters; a region comes from the config file and is a valid name; a
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "creds.h"
+#include "env.h"
 #include "fuzz_http_script.h"
 
 static char dir_path[64], credentials_path[4096], config_path[4096];
@@ -88,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool have_config = fz_script_next(&script, &config);
     write_file(credentials_path, have_credentials ? &credentials : NULL);
     write_file(config_path, have_config ? &config : NULL);
+    rs_env_capture();  /* the snapshot reads the shared files (src/env.h) */
     char profile[200];
     bool named = fz_param(&script, "profile", profile, sizeof(profile));
 

@@ -6,7 +6,7 @@
  * Parameters (first section): op=get|put|describe|stage|random|call, id=, version=, stage=, attempts=1..10,
  * length= (random), endpoint= (else https://secretsmanager.us-east-1.amazonaws.com).
  * Invariants: every request is a signed POST to the endpoint with the operation's X-Amz-Target and a
- * well-formed Authorization (64 hex signature), and its body is a JSON object; no call makes more than
+ * well-formed Authorization (64 hex signature), timeouts within the configured ones, and a JSON object body; no call makes more than
  * attempts + 2 requests (one skew correction, one credential refresh); a failure fills the error record with
  * its status and one printable line; a success yields what the operation promises (a secret string without a
  * hidden NUL, at most 64 KiB, a VersionId; a password of the asked length; ...). */
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
 #include "fuzz_http_script.h"
 #include "sm.h"
 
@@ -43,6 +44,10 @@ static void check_sm_request(const rs_http_request *req, void *ctx_)
     const request_ctx *ctx = ctx_;
     FZ_ASSERT(strcmp(req->method, "POST") == 0, "Secrets Manager calls are POSTs");
     FZ_ASSERT(strcmp(req->url, ctx->client->endpoint) == 0, "requests go to the resolved endpoint only");
+    /* Each attempt is bounded by what is left of the call's budget, never by more than the configured timeouts. */
+    FZ_ASSERT(req->timeout_ms > 0 && req->timeout_ms <= ctx->client->config.timeout_ms &&
+                  req->connect_timeout_ms > 0 && req->connect_timeout_ms <= ctx->client->config.connect_timeout_ms,
+              "an attempt's timeouts are positive and within the configured ones");
     char target[128];
     snprintf(target, sizeof(target), "secretsmanager.%s", ctx->operation);
     const char *t = fz_http_header(req, "X-Amz-Target");
@@ -93,6 +98,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_SECRETS_MANAGER");
     unsetenv("AWS_USE_FIPS_ENDPOINT");
+    rs_env_capture();  /* the core reads this snapshot, never the live environment */
     return 0;
 }
 
