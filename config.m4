@@ -45,7 +45,10 @@ if test "$PHP_RDSSECRET" != "no"; then
 
   dnl -std stays the compiler's default here because the Zend headers are not promised to build under
   dnl strict C11 everywhere; tests/c/Makefile builds src/ with -std=c11. _GNU_SOURCE matches it.
-  RDSSECRET_CFLAGS="-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -D_GNU_SOURCE"
+  dnl Hidden symbols and immediate binding: calls inside the module never go through the dynamic linker's lazy
+  dnl resolver, which saves the vector registers (and whatever secret bytes they hold) on the stack.
+  RDSSECRET_CFLAGS="-DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -D_GNU_SOURCE -fvisibility=hidden"
+  RDSSECRET_SHARED_LIBADD="$RDSSECRET_SHARED_LIBADD -Wl,-z,now -Wl,-z,relro"
   if test "$PHP_RDSSECRET_DEBUG" != "no"; then
     RDSSECRET_CFLAGS="$RDSSECRET_CFLAGS -DRDSSECRET_DEBUG=1"
   fi

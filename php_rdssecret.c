@@ -93,6 +93,7 @@ static volatile bool rdssecret_forked;
 #define DEFAULT_REFRESH_MIN_INTERVAL "5"
 #define DEFAULT_CONNECT_TIMEOUT_MS "1000"
 #define DEFAULT_TIMEOUT_MS "3000"
+#define DEFAULT_FETCH_TIMEOUT_MS "4000"
 #define DEFAULT_SHM_SLOTS "16"
 
 static const struct {
@@ -103,6 +104,7 @@ static const struct {
     {"rdssecret.ttl", DEFAULT_TTL}, {"rdssecret.max_stale", DEFAULT_MAX_STALE},
     {"rdssecret.refresh_min_interval", DEFAULT_REFRESH_MIN_INTERVAL},
     {"rdssecret.connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS}, {"rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS},
+    {"rdssecret.fetch_timeout_ms", DEFAULT_FETCH_TIMEOUT_MS},
     {"rdssecret.shm_slots", DEFAULT_SHM_SLOTS},
 };
 
@@ -362,6 +364,8 @@ PHP_INI_BEGIN()
         OnUpdateMilliseconds, connect_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS, PHP_INI_SYSTEM, OnUpdateMilliseconds,
         timeout_ms, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.fetch_timeout_ms", DEFAULT_FETCH_TIMEOUT_MS, PHP_INI_SYSTEM, OnUpdateMilliseconds,
+        fetch_timeout_ms, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.ca_file", "", PHP_INI_SYSTEM, OnUpdateCaFile,
         ca_file, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.imds_endpoint", "", PHP_INI_SYSTEM, OnUpdateImdsEndpoint,
@@ -439,6 +443,9 @@ static rs_status fetcher_ready(rs_error *err)
         .ca_file = ini_or_null(RDSSECRET_G(ca_file)),
         .connect_timeout_ms = (long)RDSSECRET_G(connect_timeout_ms),
         .timeout_ms = (long)RDSSECRET_G(timeout_ms),
+        /* One fetch, every attempt and pause included: a cold host whose Secrets Manager does not answer fails its
+         * first request in this time, and the host-wide backoff answers the next ones at once. */
+        .total_timeout_ms = (long)RDSSECRET_G(fetch_timeout_ms),
         .creds = &f->creds,
     };
     st = rs_sm_client_init(&f->client, &cfg, err);
@@ -805,12 +812,14 @@ static rdssecret_local_entry *current_entry(const target *t)
     rs_status st = rs_shmcache_get(t->cache, t->slot, &policy, fetch_secret, &req, e->generation, &got, &copied,
                                    &err);
     if (st != RS_OK) {
+        rs_secmem_burn_stack();
         throw_error(t->secret_id, &err);
         return NULL;
     }
     if (copied) {
         bool ok = local_entry_fill(e, &got, t->secret_id);
         OPENSSL_cleanse(value_buffer, got.value_len + 1);
+        rs_secmem_burn_stack();  /* the fetch, the copy and the parse ran in frames below this one */
         if (!ok) {
             return NULL;
         }
@@ -903,6 +912,7 @@ PHP_FUNCTION(rds_secret_refresh)
     rs_error err;
     rs_error_clear(&err);
     rs_status st = rs_shmcache_force_refresh(t.cache, t.slot, &policy, fetch_secret, &req, &refreshed, &err);
+    rs_secmem_burn_stack();
     /* The caller asked to leave the version this request pinned: the next read takes the cache's
      * current state, whatever this refresh achieved. */
     local_entries()[t.local].pinned_request = 0;
@@ -1049,6 +1059,7 @@ PHP_FUNCTION(rds_secret_info)
         add_assoc_null(return_value, "credential_source");
     }
     add_assoc_long(return_value, "pid", (zend_long)getpid());
+    add_assoc_bool(return_value, "libcurl_memory_wiped", rs_http_libcurl_memory_wiped());
     if (!rdssecret_shm) {
         return;
     }
@@ -1190,6 +1201,10 @@ static PHP_MINFO_FUNCTION(rdssecret)
     php_info_print_table_row(2, "libcurl", rs_http_library_version());
     php_info_print_table_row(2, "OpenSSL", OpenSSL_version(OPENSSL_VERSION));
     php_info_print_table_row(2, "cJSON", cJSON_Version());
+    php_info_print_table_row(2, "Core dumps", rs_http_libcurl_memory_wiped()
+        ? "secret copies excluded, libcurl's buffers wiped"
+        : "secret copies excluded; libcurl's buffers not wiped (another extension initialised libcurl first: load "
+          "rdssecret before curl)");
     php_info_print_table_row(2, "Region", region[0] ? region : "(from instance metadata at the first fetch)");
     php_info_print_table_row(2, "Endpoint", endpoint[0] ? endpoint : "(follows the region)");
     const char *source = credential_source();

@@ -34,6 +34,7 @@ ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     zend_long refresh_min_interval;
     zend_long connect_timeout_ms;
     zend_long timeout_ms;
+    zend_long fetch_timeout_ms;
     char *ca_file;
     char *imds_endpoint;
     bool imds_v1_fallback;

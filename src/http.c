@@ -29,15 +29,59 @@ static void wiping_free(void *p)
     }
 }
 
+/* libcurl keeps its own copies of what it sends and receives (the request with its X-Amz-Security-Token header,
+ * its receive buffer) and frees them without wiping. Given these allocators at its global initialisation, every
+ * block it releases is wiped first, and a moved block is wiped where it was. */
+static unsigned long libcurl_frees;  /* frees seen: 0 after a transfer means another caller initialised libcurl */
+
+static void curl_wiping_free(void *p)
+{
+    if (p) {
+        libcurl_frees++;
+        OPENSSL_cleanse(p, malloc_usable_size(p));
+        free(p);
+    }
+}
+
+static void *curl_wiping_realloc(void *p, size_t n)
+{
+    if (!p) {
+        return malloc(n);
+    }
+    size_t old = malloc_usable_size(p);
+    if (n <= old) {
+        return p;
+    }
+    void *grown = malloc(n);
+    if (grown) {
+        memcpy(grown, p, old);
+        curl_wiping_free(p);
+    }
+    return grown;
+}
+
+static bool libcurl_memory_wiped;
+
 rs_status rs_http_global_init(rs_error *err)
 {
     cJSON_Hooks hooks = {.malloc_fn = malloc, .free_fn = wiping_free};
     cJSON_InitHooks(&hooks);
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLcode rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, curl_wiping_free, curl_wiping_realloc, strdup,
+                                       calloc);
     if (rc != CURLE_OK) {
         return rs_error_set(err, RS_ERR_INTERNAL, "libcurl initialisation failed: %s", curl_easy_strerror(rc));
     }
+    /* When libcurl was initialised before us (by PHP's curl extension loaded first), it ignores our allocators:
+     * find out with one handle, and say so in MINFO. */
+    CURL *probe = curl_easy_init();
+    curl_easy_cleanup(probe);
+    libcurl_memory_wiped = libcurl_frees > 0;
     return RS_OK;
+}
+
+bool rs_http_libcurl_memory_wiped(void)
+{
+    return libcurl_memory_wiped;
 }
 
 void rs_http_global_cleanup(void)

@@ -41,6 +41,8 @@ typedef struct {
  * Also makes cJSON wipe the memory it frees, since parsed answers hold secrets. */
 rs_status rs_http_global_init(rs_error *err);
 void rs_http_global_cleanup(void);
+/* Whether libcurl wipes every block it frees (it took our allocators: nothing initialised it before us). */
+bool rs_http_libcurl_memory_wiped(void);
 
 /* Perform one request. A transport failure returns its status (CONNECT, TIMEOUT, TLS, TOO_LARGE...)
  * with no response; any HTTP answer returns RS_OK with resp->status set, whatever the status. */

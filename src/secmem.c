@@ -62,6 +62,16 @@ void rs_secmem_free(void *p)
     munmap(h, size);
 }
 
+#define BURN_STACK_BYTES (96 * 1024)  /* deeper than a fetch goes: curl, OpenSSL, cJSON, the parse */
+
+__attribute__((noinline)) void rs_secmem_burn_stack(void)
+{
+    unsigned char area[BURN_STACK_BYTES];
+    OPENSSL_cleanse(area, sizeof(area));
+    /* Keep the compiler from treating the area as dead (OPENSSL_cleanse already is an opaque call). */
+    __asm__ __volatile__("" : : "r"(area) : "memory");
+}
+
 bool rs_secmem_locked(void)
 {
     return last_locked;

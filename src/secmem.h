@@ -14,6 +14,11 @@ void *rs_secmem_alloc(size_t n);
 void rs_secmem_free(void *p);
 /* Usable bytes of an allocation (at least what was asked for). */
 size_t rs_secmem_size(const void *p);
+/* Wipe the stack below the caller: what a fetch and its libraries left in their frames (the dynamic linker, for
+ * one, saves the vector registers there, and memcpy/strlen of a secret leave its bytes in them). Call it after
+ * handling a secret, from the frame that called into the work. */
+void rs_secmem_burn_stack(void);
+
 /* Whether this process could lock its secret pages in memory (the last allocation's mlock result). */
 bool rs_secmem_locked(void);
 

@@ -36,6 +36,7 @@ Version => 0.1.0
 libcurl => %d.%d.%d%S
 OpenSSL => OpenSSL %d.%d.%s
 cJSON => %d.%d.%d
+Core dumps => secret copies excluded, libcurl's buffers wiped
 Region => (from instance metadata at the first fetch)
 Endpoint => (follows the region)
 Credentials => (resolved at the first fetch)
@@ -48,6 +49,7 @@ rdssecret.ca_file => no value => no value
 rdssecret.connect_timeout_ms => 1000 => 1000
 rdssecret.enabled => On => On
 rdssecret.endpoint => no value => no value
+rdssecret.fetch_timeout_ms => 4000 => 4000
 rdssecret.imds_endpoint => no value => no value
 rdssecret.imds_v1_fallback => Off => Off
 rdssecret.max_stale => 86400 => 86400
