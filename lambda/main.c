@@ -80,12 +80,6 @@ static void log_ready(const app *a, const char *mode)
 
 /* --- Lambda ---------------------------------------------------------------------------------------- */
 
-static const char *json_string(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
-}
-
 static int serve(const char *api)
 {
     rs_error err;
@@ -125,25 +119,30 @@ static int serve(const char *api)
         } else {
             unsetenv("_X_AMZN_TRACE_ID");
         }
-        cJSON *event = cJSON_ParseWithLength(inv.body, inv.body_len);
-        const char *step_name = json_string(event, "Step");
-        rl_step step;
+        rl_event ev;
         rl_result res;
         rs_status st;
+        memset(&ev, 0, sizeof(ev));
         memset(&res, 0, sizeof(res));
-        if (!cJSON_IsObject(event) || !rl_step_parse(step_name, &step)) {
+        if (inv.deadline_invalid || !inv.deadline_ms) {
+            /* Lambda always sends the deadline; without it every guard against a change cut off mid-way is off. */
             snprintf(res.error_type, sizeof(res.error_type), "Rotation.InvalidEvent");
-            snprintf(res.message, sizeof(res.message), "the event is not a Secrets Manager rotation event (Step %s)",
-                     step_name ? "unknown" : "missing");
+            snprintf(res.message, sizeof(res.message), "the Runtime API gave %s Lambda-Runtime-Deadline-Ms (epoch "
+                                                       "milliseconds): the step was not run",
+                     inv.deadline_invalid ? "an invalid" : "no");
             rl_log_message("error", res.message);
-            st = RS_ERR_INVALID_PARAMETER;
+            st = RS_ERR_MALFORMED;
+        } else if ((st = rl_event_parse(inv.body, inv.body_len, &ev, &err)) != RS_OK) {
+            snprintf(res.error_type, sizeof(res.error_type), "Rotation.InvalidEvent");
+            snprintf(res.message, sizeof(res.message), "%s", err.message);
+            rl_log_message("error", res.message);
         } else {
             rl_rotation r = {.sm = &a.sm, .cfg = &a.cfg, .deadline_ms = inv.deadline_ms,
                              .trace_id = getenv("_X_AMZN_TRACE_ID"), .request_id = inv.request_id};
-            st = rl_run_step(&r, json_string(event, "SecretId"), json_string(event, "ClientRequestToken"), step,
-                             json_string(event, "RotationToken"), &res, &err);
+            st = rl_run_step(&r, ev.secret_id, ev.token, ev.step, ev.rotation_token, &res, &err);
         }
-        cJSON_Delete(event);
+        rl_step step = ev.step;
+        rl_event_free(&ev);
         rs_error post_err;
         rs_error_clear(&post_err);
         rs_status pst;

@@ -22,15 +22,25 @@
 
 #define MY(db) ((MYSQL *)(db)->my)
 
-/* Replace every occurrence of `secret` in msg by "***" (in place, bounded by msg_size). */
+/* Replace every occurrence of `secret` in msg by a three-character mask (in place, bounded by msg_size; no room:
+ * the message is cut there). One pass, resuming after each mask: rescanning from the start looped for ever when
+ * the mask recreated the match (a password "***"). The mask is '*' unless the secret holds one: a mask of a
+ * character the secret lacks cannot be part of a new match, so one pass finds them all. */
 static void scrub_one(char *msg, size_t msg_size, const char *secret)
 {
     size_t slen = secret ? strlen(secret) : 0;
     if (slen == 0) {
         return;
     }
-    char *p;
-    while ((p = strstr(msg, secret)) != NULL) {
+    char mask = '*';
+    for (const char *m = "*#?x"; *m; m++) {
+        if (!strchr(secret, *m)) {
+            mask = *m;
+            break;
+        }
+    }
+    char *from = msg, *p;
+    while ((p = strstr(from, secret)) != NULL) {
         size_t tail = strlen(p + slen);
         size_t head = (size_t)(p - msg);
         if (head + 3 + tail + 1 > msg_size) {
@@ -38,34 +48,78 @@ static void scrub_one(char *msg, size_t msg_size, const char *secret)
             return;
         }
         memmove(p + 3, p + slen, tail + 1);
-        memcpy(p, "***", 3);
+        memset(p, mask, 3);
+        from = p + 3;
+    }
+}
+
+/* Cut msg at the first occurrence of any of the needles until none is left: whatever the masks of one secret
+ * made of another's text, no secret stays in a message. Each cut shortens it, so this ends. */
+static void cut_remaining(char *msg, const char *const *needles, size_t n)
+{
+    for (bool cut = true; cut;) {
+        cut = false;
+        for (size_t i = 0; i < n; i++) {
+            char *p = needles[i] && *needles[i] ? strstr(msg, needles[i]) : NULL;
+            if (p) {
+                *p = '\0';
+                cut = true;
+            }
+        }
     }
 }
 
 /* A server message may quote the statement ("... near '<statement text>' at line 1"): drop that part,
  * then mask any password still present, raw or escaped. */
-static void scrub(rl_db *db, char *msg, size_t msg_size, const char *const *secrets, size_t n)
+void rl_db_scrub(rl_db *db, char *msg, size_t msg_size, const char *const *secrets, size_t n)
 {
+    if (!msg || msg_size == 0) {
+        return;
+    }
+    msg[msg_size - 1] = '\0';
     char *near = strstr(msg, "near '");
     if (near) {
         snprintf(near, msg_size - (size_t)(near - msg), "near (statement text withheld)");
     }
-    for (size_t i = 0; i < n; i++) {
+    if (n == 0) {
+        return;
+    }
+    /* Every form a secret may take in the message: raw, and escaped as this connection escapes literals. */
+    const char **needles = calloc(2 * n, sizeof(*needles));
+    char **escaped = calloc(n, sizeof(*escaped));
+    size_t count = 0;
+    bool complete = needles && escaped;
+    for (size_t i = 0; complete && i < n; i++) {
         if (!secrets[i] || !*secrets[i]) {
             continue;
         }
-        scrub_one(msg, msg_size, secrets[i]);
-        size_t len = strlen(secrets[i]);
-        char *escaped = malloc(2 * len + 1);
-        if (escaped && db && db->my) {
-            mysql_real_escape_string(MY(db), escaped, secrets[i], (unsigned long)len);
-            scrub_one(msg, msg_size, escaped);
-        }
-        if (escaped) {
-            OPENSSL_cleanse(escaped, 2 * len + 1);
-            free(escaped);
+        needles[count++] = secrets[i];
+        if (db && db->my) {
+            size_t len = strlen(secrets[i]);
+            if ((escaped[i] = malloc(2 * len + 1)) == NULL) {
+                complete = false;
+                break;
+            }
+            mysql_real_escape_string(MY(db), escaped[i], secrets[i], (unsigned long)len);
+            needles[count++] = escaped[i];
         }
     }
+    if (complete) {
+        for (size_t i = 0; i < count; i++) {
+            scrub_one(msg, msg_size, needles[i]);
+        }
+        cut_remaining(msg, needles, count);
+    } else {
+        snprintf(msg, msg_size, "(message withheld)");  /* out of memory: never risk a secret */
+    }
+    for (size_t i = 0; escaped && i < n; i++) {
+        if (escaped[i]) {
+            OPENSSL_cleanse(escaped[i], strlen(escaped[i]));
+            free(escaped[i]);
+        }
+    }
+    free(escaped);
+    free(needles);
 }
 
 /* 'text' as an SQL string literal for this connection. Heap; wipe with free_literal. */
@@ -165,7 +219,7 @@ static rs_status connect_failure(rl_db *db, const rl_db_params *p, rs_error *err
     char msg[400];
     snprintf(msg, sizeof(msg), "%s", mysql_error(MY(db)));
     const char *secrets[] = {p->password};
-    scrub(db, msg, sizeof(msg), secrets, 1);
+    rl_db_scrub(db, msg, sizeof(msg), secrets, 1);
     unsigned int port = p->port ? p->port : 3306;
     const char *user = p->user;
     switch (code) {
@@ -341,7 +395,7 @@ static rs_status exec_scrubbed(rl_db *db, const char *sql, const char *what, con
         }
         char msg[400];
         snprintf(msg, sizeof(msg), "%s", mysql_error(MY(db)));
-        scrub(db, msg, sizeof(msg), secrets, n);
+        rl_db_scrub(db, msg, sizeof(msg), secrets, n);
         return rs_error_set(err, code == CR_SERVER_LOST || code == CR_SERVER_GONE_ERROR ? RS_ERR_CONNECT
                                                                                           : RS_ERR_REQUEST_FAILED,
                             "%s failed (MySQL error %u): %s", what, code, msg);
@@ -580,7 +634,7 @@ static rs_status query_rows(rl_db *db, const char *sql, const char *what, MYSQL_
         unsigned int code = mysql_errno(MY(db));
         char msg[400];
         snprintf(msg, sizeof(msg), "%s", mysql_error(MY(db)));
-        scrub(db, msg, sizeof(msg), NULL, 0);
+        rl_db_scrub(db, msg, sizeof(msg), NULL, 0);
         return rs_error_set(err, RS_ERR_REQUEST_FAILED, "%s failed (MySQL error %u): %s", what, code, msg);
     }
     *res = mysql_store_result(MY(db));

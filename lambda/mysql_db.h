@@ -77,6 +77,11 @@ rs_status rl_db_discard_old_password(rl_db *db, rs_error *err);
 rs_status rl_db_sync_clone(rl_db *db, const char *from_user, const char *to_user, const char *password,
                            size_t *hosts, rs_error *err);
 
+/* Exposed for tests: make a server message fit to report, in place: cut a quoted statement ("near '...'") and
+ * mask every secret of `secrets` in it, raw and (db connected) escaped as db's literals are. Ends whatever the
+ * secrets and the message hold ("***" included) and leaves none of them in msg (cutting it if it must). */
+void rl_db_scrub(rl_db *db, char *msg, size_t msg_size, const char *const *secrets, size_t n);
+
 /* Exposed for tests: rewrite one SHOW GRANTS line of `from_user`@`host` so it grants to `to_user`@`host`,
  * dropping what belongs to the account rather than the grant (IDENTIFIED BY PASSWORD, REQUIRE, resource
  * limits) and keeping WITH GRANT/ADMIN OPTION. *out is heap; NULL return status on a line it cannot read. */

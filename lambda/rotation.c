@@ -47,6 +47,7 @@
 
 #include "log.h"
 #include "mysql_db.h"
+#include "runtime.h"
 #include "secret.h"
 
 static const char *const step_names[RL_STEP_COUNT] = {"createSecret", "setSecret", "testSecret", "finishSecret"};
@@ -67,6 +68,46 @@ bool rl_step_parse(const char *name, rl_step *out)
 const char *rl_step_name(rl_step step)
 {
     return step < RL_STEP_COUNT ? step_names[step] : "unknown";
+}
+
+static char *event_string(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) && v->valuestring ? strdup(v->valuestring) : NULL;
+}
+
+rs_status rl_event_parse(const char *body, size_t len, rl_event *out, rs_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    cJSON *event = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(event, "Step");
+    const char *step_name = cJSON_IsString(step) ? step->valuestring : NULL;
+    if (!cJSON_IsObject(event) || !rl_step_parse(step_name, &out->step)) {
+        cJSON_Delete(event);
+        return rs_error_set(err, RS_ERR_INVALID_PARAMETER, "the event is not a Secrets Manager rotation event (Step %s)",
+                            step_name ? "unknown" : "missing");
+    }
+    out->secret_id = event_string(event, "SecretId");
+    out->token = event_string(event, "ClientRequestToken");
+    out->rotation_token = event_string(event, "RotationToken");
+    bool complete = (out->secret_id || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(event, "SecretId"))) &&
+                    (out->token || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(event, "ClientRequestToken"))) &&
+                    (out->rotation_token ||
+                     !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(event, "RotationToken")));
+    cJSON_Delete(event);
+    if (!complete) {
+        rl_event_free(out);
+        return rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+    }
+    return RS_OK;
+}
+
+void rl_event_free(rl_event *ev)
+{
+    free(ev->secret_id);
+    free(ev->token);
+    free(ev->rotation_token);
+    memset(ev, 0, sizeof(*ev));
 }
 
 rs_status rl_new_token(char out[37], rs_error *err)
@@ -180,9 +221,17 @@ static void err_prefix(rs_error *err, const char *fmt, const char *arg)
 
 /* --- deadline -------------------------------------------------------------------------------------- */
 
+/* deadline_ms is 0 (none) or 1..RL_DEADLINE_MAX_MS (rl_parse_deadline_ms), so the subtraction cannot overflow;
+ * anything else is taken as no time left rather than risk it. */
 static long long time_left_ms(const rl_rotation *r)
 {
-    return r->deadline_ms ? r->deadline_ms - rl_now_ms() : LLONG_MAX;
+    if (!r->deadline_ms) {
+        return LLONG_MAX;
+    }
+    if (r->deadline_ms < 0 || r->deadline_ms > RL_DEADLINE_MAX_MS) {
+        return 0;
+    }
+    return r->deadline_ms - rl_now_ms();
 }
 
 /* Bound the next Secrets Manager call (all its attempts) by the time left. */

@@ -5,6 +5,7 @@
 #define RL_ROTATION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 #include "error.h"
@@ -15,6 +16,20 @@ typedef enum { RL_STEP_CREATE = 0, RL_STEP_SET, RL_STEP_TEST, RL_STEP_FINISH, RL
 /* "createSecret" or "create_secret" (and so on); false for anything else. */
 bool rl_step_parse(const char *name, rl_step *out);
 const char *rl_step_name(rl_step step);
+
+/* A Secrets Manager rotation event as the Runtime API delivers it: {"Step", "SecretId", "ClientRequestToken",
+ * "RotationToken"?}. The strings are heap copies, NULL when absent or not strings (rl_run_step checks them). */
+typedef struct {
+    rl_step step;
+    char *secret_id;
+    char *token;
+    char *rotation_token;
+} rl_event;
+
+/* RS_ERR_INVALID_PARAMETER, with a message for the invocation's error answer, when the body is not a JSON
+ * object with a known Step. */
+rs_status rl_event_parse(const char *body, size_t len, rl_event *out, rs_error *err);
+void rl_event_free(rl_event *ev);
 
 typedef struct {
     rs_sm_client *sm;

@@ -47,17 +47,42 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+bool rl_parse_deadline_ms(const char *text, long long *out)
+{
+    size_t n = strspn(text, "0123456789");
+    if (n == 0 || n > 15 || text[n] != '\0') {
+        return false;
+    }
+    long long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = v * 10 + (text[i] - '0');
+    }
+    if (v < 1 || v > RL_DEADLINE_MAX_MS) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
     rl_invocation *inv = userdata;
     size_t n = size * nmemb;
-    char deadline[32] = "";
+    static const char deadline_name[] = "Lambda-Runtime-Deadline-Ms";
+    const size_t deadline_len = sizeof(deadline_name) - 1;
     rs_http_header_value(data, n, "Lambda-Runtime-Aws-Request-Id", inv->request_id, sizeof(inv->request_id));
     rs_http_header_value(data, n, "Lambda-Runtime-Invoked-Function-Arn", inv->function_arn, sizeof(inv->function_arn));
     rs_http_header_value(data, n, "Lambda-Runtime-Trace-Id", inv->trace_id, sizeof(inv->trace_id));
-    rs_http_header_value(data, n, "Lambda-Runtime-Deadline-Ms", deadline, sizeof(deadline));
-    if (deadline[0]) {
-        inv->deadline_ms = strtoll(deadline, NULL, 10);
+    if (n > deadline_len && data[deadline_len] == ':' && strncasecmp(data, deadline_name, deadline_len) == 0) {
+        /* strtoll read "abc" as 0 (no deadline: the guards off) and took any 64-bit value, which made the time
+         * left overflow; anything but plain digits now makes the invocation unusable instead. One byte more than
+         * a valid value can have, so a longer one is refused rather than cut. */
+        char deadline[17] = "";
+        rs_http_header_value(data, n, deadline_name, deadline, sizeof(deadline));
+        if (!rl_parse_deadline_ms(deadline, &inv->deadline_ms)) {
+            inv->deadline_invalid = true;  /* stays so, whatever a repeated header says */
+            inv->deadline_ms = 0;
+        }
     }
     return n;
 }

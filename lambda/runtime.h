@@ -3,6 +3,7 @@
 #ifndef RL_RUNTIME_H
 #define RL_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -12,14 +13,23 @@ typedef struct {
     char base[320];               /* http://$AWS_LAMBDA_RUNTIME_API/2018-06-01 */
 } rl_runtime;
 
+/* The largest Lambda-Runtime-Deadline-Ms taken (epoch ms, about the year 33658): with it every "time left"
+ * computation stays far from overflowing. */
+#define RL_DEADLINE_MAX_MS 999999999999999LL
+
 typedef struct {
     char request_id[128];         /* Lambda-Runtime-Aws-Request-Id */
-    long long deadline_ms;        /* Lambda-Runtime-Deadline-Ms (epoch ms), 0 if absent */
+    long long deadline_ms;        /* Lambda-Runtime-Deadline-Ms (epoch ms, 1..RL_DEADLINE_MAX_MS), 0 if absent
+                                   * or not a valid deadline */
+    bool deadline_invalid;        /* the header was there but not 1 to 15 decimal digits */
     char function_arn[512];       /* Lambda-Runtime-Invoked-Function-Arn */
     char trace_id[512];           /* Lambda-Runtime-Trace-Id */
     char *body;                   /* the event, NUL-terminated */
     size_t body_len;
 } rl_invocation;
+
+/* Lambda-Runtime-Deadline-Ms as sent: 1 to 15 decimal digits, nothing else (no sign, no blanks), not 0. */
+bool rl_parse_deadline_ms(const char *text, long long *out);
 
 rs_status rl_runtime_init(rl_runtime *rt, const char *api, rs_error *err);
 void rl_runtime_cleanup(rl_runtime *rt);

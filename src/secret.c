@@ -37,11 +37,24 @@ const rs_secret_field *rs_secret_fields_get(const rs_secret_fields *f, const cha
     return NULL;
 }
 
+static bool is_hex_digit(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 bool rs_json_has_escaped_nul(const char *text, size_t len)
 {
-    /* "\u0000" is an escape only when its backslash is not itself escaped: an odd run of backslashes. */
+    /* "\u0000" is an escape only when its backslash is not itself escaped: an odd run of backslashes. cJSON
+     * (1.7.15) also decodes a \u escape whose four characters are not all hex digits ("\u00zz") as U+0000,
+     * so that is an escaped NUL too. */
     for (size_t i = 0; i + 6 <= len; i++) {
-        if (text[i] != '\\' || memcmp(text + i + 1, "u0000", 5) != 0) {
+        if (text[i] != '\\' || text[i + 1] != 'u') {
+            continue;
+        }
+        const char *h = text + i + 2;
+        bool nul = memcmp(h, "0000", 4) == 0 || !is_hex_digit(h[0]) || !is_hex_digit(h[1]) || !is_hex_digit(h[2]) ||
+                   !is_hex_digit(h[3]);
+        if (!nul) {
             continue;
         }
         size_t run = 1;
@@ -58,6 +71,29 @@ bool rs_json_has_escaped_nul(const char *text, size_t len)
 static bool is_json_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* cJSON takes every byte up to 0x20, NUL included, for whitespace between tokens, where JSON (RFC 8259) allows
+ * only space, tab, CR and LF: a text with any other control character outside its strings is not a JSON object
+ * (Python's json and the AWS console refuse it too), and the member splitting below would not agree with cJSON. */
+static bool only_json_space_between_tokens(const char *s, size_t n)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;  /* the escaped character */
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if ((unsigned char)c < 0x20 && !is_json_space(c)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static size_t skip_space(const char *s, size_t i, size_t n)
@@ -242,16 +278,18 @@ rs_status rs_secret_fields_parse(const char *secret, size_t len, rs_secret_field
     const char *end = NULL;
     cJSON *json = cJSON_ParseWithLengthOpts(secret, len, &end, false);
     /* Strict: the object must be the whole text. "{}Xq7#pL" is a plain password that happens to start with
-     * an object, not an empty object followed by noise. */
+     * an object, not an empty object followed by noise; so is a text with control characters between its
+     * tokens. */
     bool whole = json && end && skip_space(secret, (size_t)(end - secret), len) == len;
-    if (!cJSON_IsObject(json) || !whole) {
+    if (!cJSON_IsObject(json) || !whole || !only_json_space_between_tokens(secret, len)) {
         cJSON_Delete(json);
         return plain_secret(secret, len, out, err);
     }
-    if (rs_json_has_escaped_nul(secret, len)) {
+    /* Past the check above a raw NUL can only be inside a string, where cJSON keeps it and C cuts the value. */
+    if (rs_json_has_escaped_nul(secret, len) || memchr(secret, '\0', len)) {
         cJSON_Delete(json);
-        return rs_error_set(err, RS_ERR_MALFORMED, "the secret's JSON holds a NUL character (\\u0000), which cannot "
-                                                   "be returned intact");
+        return rs_error_set(err, RS_ERR_MALFORMED, "the secret's JSON holds a NUL character (\\u0000, a raw NUL or "
+                                                   "an invalid \\u escape), which cannot be returned intact");
     }
     size_t n = (size_t)cJSON_GetArraySize(json);
     raw_span *spans = n ? calloc(n, sizeof(raw_span)) : NULL;

@@ -112,6 +112,59 @@ static void escaped_nul(void **state)
     rs_secret_fields_free(&f);
 }
 
+/* Found by fuzzing (tests/fuzz/corpus/secret/control-*, invalid-u-escape*): cJSON takes any byte up to 0x20 for
+ * whitespace between tokens, keeps a raw NUL inside a string, and decodes a \u escape without four hex digits as
+ * U+0000. A text with control characters between its tokens is not JSON: a plain password, byte for byte, never
+ * an internal error (its members could not be split). A NUL inside a string, however written, is refused like
+ * \u0000: C would cut the value there ("ab\u00zzcd" gave the password "ab"). */
+static void control_characters_and_invalid_escapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t len;
+    } plain[] = {
+        {"\x01{\"a\":1}", 8},
+        {"{\"a\"\f:1}", 8},
+        {"{\"a\":\x00 1}", 9},
+        {"{\"a\":1\v}", 8},
+    }, refused[] = {
+        {"{\"password\":\"abc\0" "def\"}", 22},
+        {"{\"password\":\"ab\\u00zzcd\"}", 25},
+        {"{\"username\":\"admin\\uzzzz_other\"}", 32},
+        {"{\"pass\\u12x4word\":\"p\"}", 22},
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        rs_secret_fields f;
+        rs_error err;
+        rs_error_clear(&err);
+        assert_int_equal(rs_secret_fields_parse(plain[i].text, plain[i].len, &f, &err), RS_OK);
+        assert_int_equal(f.count, 1);
+        assert_string_equal(f.fields[0].key, "password");
+        assert_int_equal(f.fields[0].value_len, plain[i].len);
+        assert_memory_equal(f.fields[0].value, plain[i].text, plain[i].len);
+        rs_secret_fields_free(&f);
+    }
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        rs_secret_fields f;
+        rs_error err;
+        rs_error_clear(&err);
+        assert_int_equal(rs_secret_fields_parse(refused[i].text, refused[i].len, &f, &err), RS_ERR_MALFORMED);
+        assert_non_null(strstr(err.message, "NUL"));
+        assert_int_equal(f.count, 0);
+    }
+    assert_true(rs_json_has_escaped_nul("\"\\u00zz\"", 8));
+    assert_false(rs_json_has_escaped_nul("\"\\\\u00zz\"", 9));  /* an escaped backslash, then u00zz */
+    assert_false(rs_json_has_escaped_nul("\"\\u00e9\"", 8));
+    /* JSON's own whitespace is still whitespace, and a raw tab inside a string stays as it was */
+    rs_secret_fields f;
+    parse_ok("\t{\r\n\"a\" :\t1 , \"b\":\"x\ty\"}\n", &f);
+    assert_int_equal(f.count, 2);
+    assert_string_equal(value_of(&f, "a"), "1");
+    assert_string_equal(value_of(&f, "b"), "x\ty");
+    rs_secret_fields_free(&f);
+}
+
 static void empty_object(void **state)
 {
     (void)state;
@@ -130,6 +183,7 @@ int main(void)
         cmocka_unit_test(text_that_only_starts_like_json_is_a_password),
         cmocka_unit_test(duplicate_keys_refused),
         cmocka_unit_test(escaped_nul),
+        cmocka_unit_test(control_characters_and_invalid_escapes),
         cmocka_unit_test(empty_object),
     };
     return cmocka_run_group_tests_name("secret", tests, NULL, NULL);

@@ -11,8 +11,10 @@ Lambda-Runtime-Deadline-Ms, Lambda-Runtime-Invoked-Function-Arn and Lambda-Runti
 202 {"status":"OK"}; an unknown or already answered request id is 400 (errorType InvalidRequestID).
 
 The test drives it through an unsigned control endpoint (JSON in, JSON out):
-  POST /__control/invoke  {"event": {...}, "deadline_ms": 30000, "timeout_s": 60, "trace_id"?: "..."}
-        queue the event (deadline = now + deadline_ms) and block until the bootstrap answers it or timeout_s
+  POST /__control/invoke  {"event": {...}, "deadline_ms": 30000, "timeout_s": 60, "trace_id"?: "...",
+                           "deadline_header"?: "..." | null}
+        queue the event (deadline = now + deadline_ms, or the Lambda-Runtime-Deadline-Ms value deadline_header
+        as is, or none for null) and block until the bootstrap answers it or timeout_s
         passes; answers {"request_id", "kind": "response"|"error"|"timeout", "body" (parsed JSON when it is),
         "error_type" (the header), "content_type", "deadline_epoch_ms", "answered_epoch_ms", "trace_id"}
   GET  /__control/state   {"init_errors": [{"error_type", "body", "content_type"}], "waiting": n,
@@ -129,10 +131,12 @@ class Handler(BaseHTTPRequestHandler):
                         return
             finally:
                 st.waiting -= 1
-        headers = [("Lambda-Runtime-Aws-Request-Id", inv["request_id"]),
-                   ("Lambda-Runtime-Deadline-Ms", str(inv["deadline_epoch_ms"])),
-                   ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN),
-                   ("Lambda-Runtime-Trace-Id", inv["trace_id"])]
+        deadline = inv.get("deadline_header", str(inv["deadline_epoch_ms"]))
+        headers = [("Lambda-Runtime-Aws-Request-Id", inv["request_id"])]
+        if deadline is not None:
+            headers.append(("Lambda-Runtime-Deadline-Ms", deadline))
+        headers += [("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN),
+                    ("Lambda-Runtime-Trace-Id", inv["trace_id"])]
         try:
             if peer_closed(self.connection):
                 raise OSError("client gone")
@@ -201,6 +205,8 @@ class Handler(BaseHTTPRequestHandler):
                    int(time.time()), uuid.uuid4().hex[:24], uuid.uuid4().hex[:16]),
                "deadline_epoch_ms": now_ms() + int(args.get("deadline_ms", 30000)),
                "answered_epoch_ms": None}
+        if "deadline_header" in args:
+            inv["deadline_header"] = args["deadline_header"]  # sent as is (a test of bad values); null: none
         with st.cond:
             st.invocations[request_id] = inv
             st.queue.append(inv)
