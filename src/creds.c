@@ -1177,7 +1177,14 @@ static rs_status provider_imds(const rs_creds_config *cfg, rs_credentials *out, 
         rs_error sub;
         rs_error_clear(&sub);
         if (imds_credentials(&c, out, &sub) != RS_OK) {
-            note_add(notes, "IMDS: %s", sub.message);
+            /* An unanswered IMDS means "not on EC2" and the chain reports what it tried; a certificate that fails
+             * on an https metadata endpoint (always an explicit setting) is interception or a mistake: say so. */
+            if (sub.status == RS_ERR_TLS) {
+                *err = sub;
+                st = RS_ERR_TLS;
+            } else {
+                note_add(notes, "IMDS: %s", sub.message);
+            }
         }
     }
     OPENSSL_cleanse(&c, sizeof(c));
@@ -1372,6 +1379,11 @@ rs_status rs_region_resolve(const char *explicit_region, const rs_creds_config *
             rs_error sub;
             rs_error_clear(&sub);
             if (imds_region(&c, out, &sub) != RS_OK) {
+                if (sub.status == RS_ERR_TLS) {
+                    *err = sub;
+                    OPENSSL_cleanse(&c, sizeof(c));
+                    return RS_ERR_TLS;
+                }
                 note_add(&notes, "IMDS: %s", sub.message);
             }
         }

@@ -466,8 +466,12 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
     }
     curl_easy_setopt(curl, CURLOPT_PROXY, proxy ? proxy : "");  /* "": no proxy, whatever the environment says */
     if (proxy) {
+        /* NULL would make libcurl read no_proxy from the live environment: "" when the snapshot has none. */
         const char *no_proxy = rs_env_get("no_proxy");
-        curl_easy_setopt(curl, CURLOPT_NOPROXY, no_proxy ? no_proxy : rs_env_get("NO_PROXY"));
+        if (!no_proxy) {
+            no_proxy = rs_env_get("NO_PROXY");
+        }
+        curl_easy_setopt(curl, CURLOPT_NOPROXY, no_proxy ? no_proxy : "");
     }
     /* HTTP/1.1: one request, one connection, and the body passes through the buffer on_body wipes. */
     curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -490,11 +494,20 @@ rs_status rs_http_perform(const rs_http_request *req, rs_http_response *resp, rs
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "rdssecret/0.1.0");
 
     CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
+    long status = 0, connect_status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &connect_status);
     curl_easy_cleanup(curl);
     free_header_list(headers);
 
+    if (rc != CURLE_OK && proxy && connect_status >= 300 && connect_status < 500) {
+        /* The proxy refused the tunnel (a redirect, 403, 407...): a configuration matter, never retried, and
+         * nothing was sent through it. Its 5xx stay connection errors, retried as the SDKs do. */
+        rs_http_response_free(resp);
+        return rs_error_set(err, RS_ERR_CONFIG, "the HTTPS proxy answered the tunnel request (CONNECT %s) with HTTP %ld "
+                                                "instead of opening it (check https_proxy and the proxy's rules)",
+                            url.host, connect_status);
+    }
     if (rc != CURLE_OK || sink.too_large) {
         rs_status failure = sink.too_large ? RS_ERR_TOO_LARGE : status_for_curl(rc);
         rs_http_response_free(resp);

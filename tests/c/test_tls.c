@@ -488,13 +488,12 @@ static outcome fetch_from_peer(endpoint_kind kind, const char *peer)
     }
 }
 
-/* The status a TLS failure gives. Secrets Manager and the container endpoint: RS_ERR_TLS. IMDS: RS_ERR_TLS is
- * what this test asks for, but the chain folds every IMDS failure into RS_ERR_NO_CREDENTIALS (the cause stays in
- * the message): imds_tls_failure_status_is_tls states that separately, so that the other IMDS cases check what
- * they are about. */
+/* The status a TLS failure gives: RS_ERR_TLS for every endpoint (IMDS included: an https metadata endpoint is an
+ * explicit setting, so its certificate failing is no "not on EC2"). */
 static rs_status tls_status_of(endpoint_kind kind)
 {
-    return kind == KIND_IMDS ? RS_ERR_NO_CREDENTIALS : RS_ERR_TLS;
+    (void)kind;
+    return RS_ERR_TLS;
 }
 
 /* One negative: the request fails with want and a message naming the cause, after exactly one connection to the
@@ -736,10 +735,8 @@ static void sm_plain_http_fake_on_the_https_port(void **state)
     assert_int_equal(fake_aws_count(&fake, "total"), total);
 }
 
-/* IMDS over https failing TLS is folded into "no credentials": the operator configured an https metadata endpoint
- * and its certificate failed, which is an interception or a misconfiguration, not "not on EC2". The exception
- * code is then NO_CREDENTIALS, not TLS, unlike the container endpoint's (weakness reported; src/creds.c
- * provider_imds). */
+/* Regression: IMDS over https failing TLS was folded into "no credentials", though the operator configured an
+ * https metadata endpoint and its certificate failed: an interception or a misconfiguration, not "not on EC2". */
 static void imds_tls_failure_status_is_tls(void **state)
 {
     (void)state;
@@ -841,15 +838,14 @@ static void sm_intercepting_proxy_certificate_is_refused(void **state)
 }
 
 /* CONNECT answered with a redirect to an http:// URL. libcurl never follows a CONNECT answer (nor, here, any
- * redirect): CURLE_RECV_ERROR "CONNECT tunnel failed, response 30x". No TLS was attempted, so the status is
- * RS_ERR_CONNECT, which rs_sm_is_retryable retries: the CONNECT is sent again twice (3 attempts), still to the
- * proxy, never in plain text to the Location. The "exactly one attempt" assertion below fails on today's code
- * (weakness reported: a proxy's refusal of the tunnel is not a transient network error). */
+ * redirect). A proxy that refuses the tunnel is a configuration matter (RS_ERR_CONFIG naming the proxy's answer),
+ * not a transient network error: one attempt, never in plain text to the Location (regression: it was
+ * RS_ERR_CONNECT and sent the CONNECT three times). */
 static void expect_redirect_refused(const char *proxy_peer, const char *cause)
 {
     outcome o = sm_through(proxy_peer);
     assert_message(&o.err, cause);
-    assert_int_equal(o.status, RS_ERR_CONNECT);
+    assert_int_equal(o.status, RS_ERR_CONFIG);
     peer_stats target = stats_of("redirect_target");
     assert_int_equal(target.connections, 0);
     peer_stats s = stats_of(proxy_peer);
@@ -862,13 +858,13 @@ static void expect_redirect_refused(const char *proxy_peer, const char *cause)
 static void sm_proxy_redirects_connect_301_to_http(void **state)
 {
     (void)state;
-    expect_redirect_refused("proxy_301", "CONNECT tunnel failed, response 301");
+    expect_redirect_refused("proxy_301", "with HTTP 301 instead of opening it");
 }
 
 static void sm_proxy_redirects_connect_302_to_http(void **state)
 {
     (void)state;
-    expect_redirect_refused("proxy_302", "CONNECT tunnel failed, response 302");
+    expect_redirect_refused("proxy_302", "with HTTP 302 instead of opening it");
 }
 
 /* The proxy comes from the environment snapshot, never the live environment a script can putenv(): with
