@@ -6,6 +6,7 @@
 
 #include "php.h"
 #include "php_ini.h"
+#include "SAPI.h"
 #include "ext/standard/info.h"
 #include "zend_exceptions.h"
 #include "zend_smart_str.h"
@@ -32,6 +33,7 @@
 ZEND_DECLARE_MODULE_GLOBALS(rdssecret)
 
 static zend_class_entry *rdssecret_ce_exception;
+static int rdssecret_module_number;
 
 /* Made once in MINIT, before the FPM master or Apache parent forks: every worker inherits the same mapping. */
 static rs_shmcache *rdssecret_shm;
@@ -152,6 +154,28 @@ static zend_result ini_fail_closed(zend_ini_entry *entry, zend_string *value, co
     return OnUpdateString(entry, value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+/* php-fpm applies a FastCGI request's PHP_VALUE and PHP_ADMIN_VALUE parameters through the handlers without looking
+ * at a setting's PHP_INI_SYSTEM mode, and keeps them for the rest of the worker's life. Any client of the pool's
+ * socket can send them, a script of the pool among them, so rdssecret's settings refuse a change while a request is
+ * being set up: they come from php.ini and the pool's php_admin_value (applied when the worker starts) only. */
+static bool ini_change_from_request(zend_ini_entry *entry, int stage)
+{
+    if (stage != ZEND_INI_STAGE_ACTIVATE || !SG(server_context) || !sapi_module.name ||
+        (strcmp(sapi_module.name, "fpm-fcgi") != 0 && strcmp(sapi_module.name, "cgi-fcgi") != 0)) {
+        return false;
+    }
+    zend_error(E_WARNING, "%s: refused from a FastCGI request (PHP_VALUE/PHP_ADMIN_VALUE); set it in php.ini or the "
+               "pool's php_admin_value", ZSTR_VAL(entry->name));
+    return true;
+}
+
+#define REFUSE_FROM_REQUEST()                                                                             \
+    do {                                                                                                  \
+        if (ini_change_from_request(entry, stage)) {                                                      \
+            return FAILURE;                                                                               \
+        }                                                                                                 \
+    } while (0)
+
 /* A whole number within bounds, nothing else: "10s", "-5", "1e9" and "" are refused, not read as 10, 0 or 1. */
 static bool parse_bounded(const zend_string *value, zend_long min, zend_long max, zend_long *out)
 {
@@ -182,6 +206,7 @@ static bool parse_bounded(const zend_string *value, zend_long min, zend_long max
 #define BOUNDED_LONG_HANDLER(name, min, max, unit)                                                        \
     static ZEND_INI_MH(name)                                                                              \
     {                                                                                                     \
+        REFUSE_FROM_REQUEST();                                                                            \
         zend_long value;                                                                                  \
         if (!parse_bounded(new_value, (min), (max), &value)) {                                            \
             char why[96];                                                                                 \
@@ -198,6 +223,7 @@ BOUNDED_LONG_HANDLER(OnUpdateSlots, 1, 4096, "slots")
 
 static ZEND_INI_MH(OnUpdateStrictBool)
 {
+    REFUSE_FROM_REQUEST();
     static const char *const words[] = {"1", "0", "on", "off", "yes", "no", "true", "false", ""};
     bool known = false;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !known; i++) {
@@ -224,6 +250,7 @@ static bool printable_within(const char *s, size_t len, size_t max)
 
 static ZEND_INI_MH(OnUpdateSecretId)
 {
+    REFUSE_FROM_REQUEST();
     if (!printable_within(ZSTR_VAL(new_value), ZSTR_LEN(new_value), 2048)) {
         return ini_refuse(entry, new_value, "a secret id is at most 2048 printable characters", stage);
     }
@@ -232,6 +259,7 @@ static ZEND_INI_MH(OnUpdateSecretId)
 
 static ZEND_INI_MH(OnUpdateIdList)
 {
+    REFUSE_FROM_REQUEST();
     const char *list = ZSTR_VAL(new_value);
     while (*list) {
         list += strspn(list, ", \t");
@@ -264,6 +292,7 @@ static bool stage_valid(const char *s, size_t n)
 
 static ZEND_INI_MH(OnUpdateStage)
 {
+    REFUSE_FROM_REQUEST();
     if (ZSTR_LEN(new_value) && !stage_valid(ZSTR_VAL(new_value), ZSTR_LEN(new_value))) {
         return ini_refuse(entry, new_value, "not a staging label (AWSCURRENT, AWSPENDING, AWSPREVIOUS or a label "
                                             "of your own, at most 256 printable characters)", stage);
@@ -273,6 +302,7 @@ static ZEND_INI_MH(OnUpdateStage)
 
 static ZEND_INI_MH(OnUpdateStageList)
 {
+    REFUSE_FROM_REQUEST();
     const char *list = ZSTR_VAL(new_value);
     while (*list) {
         list += strspn(list, ", \t");
@@ -288,6 +318,7 @@ static ZEND_INI_MH(OnUpdateStageList)
 
 static ZEND_INI_MH(OnUpdateRegion)
 {
+    REFUSE_FROM_REQUEST();
     if (ZSTR_LEN(new_value) && !rs_region_is_valid(ZSTR_VAL(new_value), ZSTR_LEN(new_value))) {
         return ini_fail_closed(entry, new_value, "not an AWS region name (lower-case letters, digits and '-')", stage,
                                mh_arg1, mh_arg2, mh_arg3);
@@ -297,6 +328,7 @@ static ZEND_INI_MH(OnUpdateRegion)
 
 static ZEND_INI_MH(OnUpdateEndpoint)
 {
+    REFUSE_FROM_REQUEST();
     if (ZSTR_LEN(new_value)) {
         char out[512];
         rs_error err;
@@ -312,6 +344,7 @@ static ZEND_INI_MH(OnUpdateEndpoint)
 
 static ZEND_INI_MH(OnUpdateImdsEndpoint)
 {
+    REFUSE_FROM_REQUEST();
     if (ZSTR_LEN(new_value)) {
         rs_url url;
         rs_error err;
@@ -329,6 +362,7 @@ static ZEND_INI_MH(OnUpdateImdsEndpoint)
 
 static ZEND_INI_MH(OnUpdateCaFile)
 {
+    REFUSE_FROM_REQUEST();
     /* Kept even when unreadable now (the file may appear, or be readable only to the pool's user): TLS then fails
      * closed with a clear error, never open. */
     if (ZSTR_LEN(new_value) && access(ZSTR_VAL(new_value), R_OK) != 0) {
@@ -410,6 +444,56 @@ static void throw_status(const char *secret_id, rs_status status, const char *me
 
 /* --- fetching ---------------------------------------------------------------------------------------- */
 
+/* The digest that ends every slot key of this process (computed once, without network I/O): the credential
+ * identity and every rdssecret setting. Pools configured differently never share a slot, so nothing one pool's
+ * scripts cause (a failing fetch and its host-wide backoff, a spent refresh rate limit, a held lease, a slot
+ * left mid-write) reaches a pool configured otherwise; and rds_secret_info() shows a pool exactly its own slots. */
+static char rdssecret_pool_digest[33];
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *pool_digest(void)
+{
+    if (rdssecret_pool_digest[0]) {
+        return rdssecret_pool_digest;
+    }
+    const char *settings[32] = {0};
+    char *pairs[32] = {0};
+    size_t n_settings = 0;
+    zend_ini_entry *ini;
+    ZEND_HASH_FOREACH_PTR(EG(ini_directives), ini) {
+        if (ini->module_number != rdssecret_module_number || n_settings == sizeof(settings) / sizeof(settings[0]) ||
+            strncmp(ZSTR_VAL(ini->name), "rdssecret.debug_", 16) == 0) {
+            continue;
+        }
+        spprintf(&pairs[n_settings], 0, "%s=%s", ZSTR_VAL(ini->name), ini->value ? ZSTR_VAL(ini->value) : "");
+        settings[n_settings] = pairs[n_settings];
+        n_settings++;
+    } ZEND_HASH_FOREACH_END();
+    /* By name: the table's order is not stable (ini_get_all() sorts it in place). */
+    qsort(pairs, n_settings, sizeof(pairs[0]), compare_strings);
+    for (size_t i = 0; i < n_settings; i++) {
+        settings[i] = pairs[i];
+    }
+    rs_env_credential_digest(settings, n_settings, rdssecret_pool_digest);
+    for (size_t i = 0; i < n_settings; i++) {
+        efree(pairs[i]);
+    }
+    return rdssecret_pool_digest;
+}
+
+/* Whether a slot key ends with this process's digest: the slot is this pool's. */
+static bool key_is_ours(const char *key)
+{
+    const char *digest = pool_digest();
+    size_t key_len = strlen(key), digest_len = strlen(digest);
+    return key_len > digest_len && key[key_len - digest_len - 1] == KEY_SEPARATOR &&
+           strcmp(key + key_len - digest_len, digest) == 0;
+}
+
 static void fetcher_reset(void)
 {
     if (fetcher) {
@@ -453,12 +537,8 @@ static rs_status fetcher_ready(rs_error *err)
     if (st != RS_OK) {
         return st;
     }
-    const char *settings[] = {RDSSECRET_G(ca_file), RDSSECRET_G(imds_endpoint),
-                              RDSSECRET_G(imds_v1_fallback) ? "imds_v1_fallback" : ""};
-    char digest[33];
-    rs_env_credential_digest(settings, sizeof(settings) / sizeof(settings[0]), digest);
     int n = snprintf(f->key_suffix, sizeof(f->key_suffix), "%c%s%c%s%c%s", KEY_SEPARATOR, f->region, KEY_SEPARATOR,
-                     f->client.endpoint, KEY_SEPARATOR, digest);
+                     f->client.endpoint, KEY_SEPARATOR, pool_digest());
     if (n < 0 || (size_t)n >= sizeof(f->key_suffix)) {
         return rs_error_set(err, RS_ERR_CONFIG, "the Secrets Manager endpoint URL is too long");
     }
@@ -1065,9 +1145,7 @@ static void add_slot_info(zval *secrets, rs_shmcache *cache, size_t i, bool shar
     }
     char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
     split_key(info.key, id, sizeof(id), stage, sizeof(stage));
-    size_t key_len = strlen(info.key), suffix_len = fetcher && fetcher->ready ? strlen(fetcher->key_suffix) : 0;
-    if (!id_is_allowed(id) ||
-        (suffix_len && (key_len < suffix_len || strcmp(info.key + key_len - suffix_len, fetcher->key_suffix) != 0))) {
+    if (!id_is_allowed(id) || !key_is_ours(info.key)) {
         return;  /* another pool's secret (or the same name fetched as someone else): not this pool's business */
     }
     zval s, stages;
@@ -1151,6 +1229,28 @@ PHP_FUNCTION(rds_secret_info)
     add_assoc_long(&shm, "slots", (zend_long)rs_shmcache_slot_count(rdssecret_shm));
     add_assoc_long(&shm, "slots_used", (zend_long)rs_shmcache_slots_used(rdssecret_shm));
     add_assoc_bool(&shm, "locked", rs_shmcache_is_locked(rdssecret_shm));
+#ifdef RDSSECRET_DEBUG
+    /* Test builds: every slot in use, whoever's, as [index, id, stage, ours] (no values), for slot accounting. */
+    zval all;
+    array_init(&all);
+    for (size_t i = 0; i < rs_shmcache_slot_count(rdssecret_shm); i++) {
+        rs_shmcache_slot_info info;
+        if (rs_shmcache_describe_slot(rdssecret_shm, i, &info) != 0 || !info.in_use) {
+            continue;
+        }
+        char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
+        split_key(info.key, id, sizeof(id), stage, sizeof(stage));
+        zval row;
+        array_init(&row);
+        add_next_index_long(&row, (zend_long)i);
+        add_next_index_string(&row, id);
+        add_next_index_string(&row, stage);
+        add_next_index_bool(&row, info.key[0] && key_is_ours(info.key));
+        add_next_index_long(&row, info.lease_pid);
+        add_next_index_zval(&all, &row);
+    }
+    add_assoc_zval(&shm, "debug_slots", &all);
+#endif
     add_assoc_zval(return_value, "shm", &shm);
 
     zval secrets;
@@ -1223,9 +1323,7 @@ static bool slot_is_ours(const rs_shmcache_slot_info *info, char *id, size_t id_
         return false;
     }
     split_key(info->key, id, id_len, stage, stage_len);
-    size_t key_len = strlen(info->key), suffix_len = fetcher && fetcher->ready ? strlen(fetcher->key_suffix) : 0;
-    return id_is_allowed(id) &&
-           (!suffix_len || (key_len >= suffix_len && strcmp(info->key + key_len - suffix_len, fetcher->key_suffix) == 0));
+    return id_is_allowed(id) && key_is_ours(info->key);
 }
 
 PHP_FUNCTION(rds_secret_metrics)
@@ -1280,6 +1378,7 @@ static void on_fork_child(void)
 static PHP_MINIT_FUNCTION(rdssecret)
 {
     (void)type;
+    rdssecret_module_number = module_number;
     REGISTER_INI_ENTRIES();
     /* Before any script: from here on the extension never reads the live environment (a script's putenv()
      * must not redirect it). Forked workers take it again at their first request. */
@@ -1361,6 +1460,7 @@ static PHP_RINIT_FUNCTION(rdssecret)
         rdssecret_forked = false;
         rs_env_capture_after_fork();
         fetcher_reset();
+        rdssecret_pool_digest[0] = '\0';  /* the pool's settings and environment are in place now */
     }
     if (RDSSECRET_G(retired_count)) {
         free_retired_blocks();

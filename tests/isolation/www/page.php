@@ -104,6 +104,10 @@ foreach (is_array($ops) ? $ops : [] as $op) {
                 return ['ok' => true, 'shm' => $info['shm'] ?? null, 'secrets' => $secrets];
             });
             break;
+        case 'debug_slots':
+            $results[] = rds_secret_info()['shm']['debug_slots'] ?? [];
+
+            break;
         case 'mentions':
             ob_start();
             phpinfo(INFO_MODULES);
