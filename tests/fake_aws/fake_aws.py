@@ -610,7 +610,11 @@ class SecretsManager:
     def call(self, operation, body, region, now):
         method = getattr(self, "op_" + operation)
         with self.state.lock:
-            return method(Params(body), region, now)
+            self.region = region  # the request's (signing scope) region: secrets live in one region each
+            try:
+                return method(Params(body), region, now)
+            finally:
+                self.region = None
 
     # -- helpers ------------------------------------------------------------------------------------
     def find(self, secret_id):
@@ -630,7 +634,8 @@ class SecretsManager:
     def secret(self, secret_id, allow_deleted=False):
         """Look the secret up; called after every member is validated, as AWS validates input first."""
         sec = self.find(secret_id)
-        if sec is None:
+        # As AWS: a secret of another region does not exist here (a client set up for the wrong region).
+        if sec is None or (getattr(self, "region", None) and sec.region != self.region):
             raise not_found()
         if sec.deleted is not None and not allow_deleted:
             raise AwsError(400, "InvalidRequestException", "You can't perform this operation on the secret "

@@ -127,10 +127,10 @@ class FakeTestCase(unittest.TestCase):
         self.fake.control("reset")
 
     def client(self, attempts=1, key=KEY, secret=SECRET, token=None, endpoint=None, verify=None,
-               read_timeout=10):
+               read_timeout=10, region="us-east-1"):
         config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
                         connect_timeout=5, read_timeout=read_timeout)
-        client = self.session.client("secretsmanager", region_name="us-east-1",
+        client = self.session.client("secretsmanager", region_name=region,
                                      endpoint_url=endpoint or self.fake.endpoint, aws_access_key_id=key,
                                      aws_secret_access_key=secret, aws_session_token=token, verify=verify,
                                      config=config)
@@ -240,6 +240,16 @@ class SecretsManagerTest(FakeTestCase):
         self.assertAwsError("ResourceNotFoundException", sm.get_secret_value, SecretId="db/app", VersionId=V2)
         err = self.assertAwsError("ResourceNotFoundException", sm.get_secret_value, SecretId="nope", status=400)
         self.assertEqual(err["Error"]["Message"], "Secrets Manager can't find the specified secret.")
+
+    def test_secrets_live_in_one_region(self):
+        """As in AWS: a client set up for another region does not find the secret (nor by its ARN)."""
+        created = self.client(region="eu-west-1").create_secret(Name="db/eu", SecretString="pw")
+        self.assertIn(":eu-west-1:", created["ARN"])
+        self.assertEqual(self.client(region="eu-west-1").get_secret_value(SecretId="db/eu")["SecretString"], "pw")
+        for secret_id in ("db/eu", created["ARN"]):
+            with self.subTest(secret_id=secret_id):
+                self.assertAwsError("ResourceNotFoundException", self.client(region="us-west-2").get_secret_value,
+                                    SecretId=secret_id)
 
     def test_put_secret_value_is_idempotent_and_refuses_other_data(self):
         self.create()
