@@ -27,6 +27,13 @@ namespace {
      */
     function rds_secret_login_failed(?string $secret_id = null, ?string $version_stage = null): bool {}
 
+    /**
+     * An IAM authentication token for the database account $user@$host:$port (the password of an IAM-enabled
+     * RDS user), from the host-wide cache: minted locally with the instance's credentials, renewed before it runs
+     * short, never served expired. Only the accounts in rdssecret.iam_allowed.
+     */
+    function rds_iam_token(string $host, int $port, string $user, ?string $region = null): string {}
+
     /** The cache's counters and gauges for this pool's secrets in OpenMetrics text; never a value. */
     function rds_secret_metrics(): string {}
 
