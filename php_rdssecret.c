@@ -1237,64 +1237,77 @@ static bool host_is_clean(const zend_string *host)
     return true;
 }
 
-PHP_FUNCTION(rds_iam_token)
+/* Which token a call names, checked against rdssecret.iam_allowed; its slot found. false with an exception. */
+static bool resolve_iam(zend_string *host, zend_long port, zend_string *user, zend_string *region, char *who,
+                        size_t who_len, mint_request *m, target *t)
 {
-    zend_string *host, *user, *region = NULL;
-    zend_long port;
-    ZEND_PARSE_PARAMETERS_START(3, 4)
-        Z_PARAM_STR(host)
-        Z_PARAM_LONG(port)
-        Z_PARAM_STR(user)
-        Z_PARAM_OPTIONAL
-        Z_PARAM_STR_OR_NULL(region)
-    ZEND_PARSE_PARAMETERS_END();
-
     if (ZSTR_LEN(host) == 0 || ZSTR_LEN(host) > 253 || !host_is_clean(host)) {
         zend_argument_value_error(1, "must be a host name or address");
-        RETURN_THROWS();
+        return false;
     }
     if (port < 1 || port > 65535) {
         zend_argument_value_error(2, "must be between 1 and 65535");
-        RETURN_THROWS();
+        return false;
     }
     if (ZSTR_LEN(user) == 0 || ZSTR_LEN(user) > 32 || !text_is_clean(user)) {
         zend_argument_value_error(3, "must be 1 to 32 printable characters");
-        RETURN_THROWS();
+        return false;
     }
     if (region && !rs_region_is_valid(ZSTR_VAL(region), ZSTR_LEN(region))) {
         zend_argument_value_error(4, "must be an AWS region name");
-        RETURN_THROWS();
+        return false;
     }
-    char who[320];
-    snprintf(who, sizeof(who), "%s@%s:%ld", ZSTR_VAL(user), ZSTR_VAL(host), (long)port);
+    snprintf(who, who_len, "%s@%s:%ld", ZSTR_VAL(user), ZSTR_VAL(host), (long)port);
     if (!RDSSECRET_G(enabled) || !rdssecret_shm) {
         throw_iam(who, RS_ERR_DISABLED, "rdssecret is disabled (rdssecret.enabled=0 in php.ini at startup)");
-        RETURN_THROWS();
+        return false;
     }
     /* Checked before anything is looked at: a script mints tokens only for the accounts its pool was given. */
     if (!list_contains(RDSSECRET_G(iam_allowed), who)) {
         throw_iam(who, RS_ERR_NOT_ALLOWED, "this database account is not allowed here (see rdssecret.iam_allowed)");
-        RETURN_THROWS();
+        return false;
     }
     rs_error err;
     rs_error_clear(&err);
     if (fetcher_ready(&err) != RS_OK) {
         throw_iam(who, err.status, err.message);
-        RETURN_THROWS();
+        return false;
     }
-    mint_request m;
-    memset(&m, 0, sizeof(m));
-    snprintf(m.host, sizeof(m.host), "%s", ZSTR_VAL(host));
-    snprintf(m.user, sizeof(m.user), "%s", ZSTR_VAL(user));
-    snprintf(m.region, sizeof(m.region), "%s", region ? ZSTR_VAL(region) : fetcher->region);
-    m.port = (int)port;
+    memset(m, 0, sizeof(*m));
+    snprintf(m->host, sizeof(m->host), "%s", ZSTR_VAL(host));
+    snprintf(m->user, sizeof(m->user), "%s", ZSTR_VAL(user));
+    snprintf(m->region, sizeof(m->region), "%s", region ? ZSTR_VAL(region) : fetcher->region);
+    m->port = (int)port;
     char stage[400], key[RS_SHMCACHE_KEY_MAX];
-    snprintf(stage, sizeof(stage), "%s/%s", who, m.region);
-    target t = {.secret_id = who, .version_stage = "IAM token"};
-    if (!build_key(IAM_KEY_ID, stage, key, sizeof(key)) || !find_slot(&t, key, true)) {
+    snprintf(stage, sizeof(stage), "%s/%s", who, m->region);
+    *t = (target){.secret_id = who, .version_stage = "IAM token"};
+    if (!build_key(IAM_KEY_ID, stage, key, sizeof(key)) || !find_slot(t, key, true)) {
         if (!EG(exception)) {
             throw_iam(who, RS_ERR_CONFIG, "the host, user, region and endpoint are too long together");
         }
+        return false;
+    }
+    return true;
+}
+
+#define IAM_PARAMETERS()                                                                                  \
+    zend_string *host, *user, *region = NULL;                                                             \
+    zend_long port;                                                                                       \
+    ZEND_PARSE_PARAMETERS_START(3, 4)                                                                     \
+        Z_PARAM_STR(host)                                                                                 \
+        Z_PARAM_LONG(port)                                                                                \
+        Z_PARAM_STR(user)                                                                                 \
+        Z_PARAM_OPTIONAL                                                                                  \
+        Z_PARAM_STR_OR_NULL(region)                                                                       \
+    ZEND_PARSE_PARAMETERS_END()
+
+PHP_FUNCTION(rds_iam_token)
+{
+    IAM_PARAMETERS();
+    char who[320];
+    mint_request m;
+    target t;
+    if (!resolve_iam(host, port, user, region, who, sizeof(who), &m, &t)) {
         RETURN_THROWS();
     }
     rdssecret_local_entry *e = current_entry_from(&t, mint_token, &m, false);
@@ -1307,6 +1320,35 @@ PHP_FUNCTION(rds_iam_token)
         RETURN_THROWS();
     }
     RETURN_INTERNED_STR(e->password);
+}
+
+/* The database refused the token: sign a new one (with credentials fetched anew: the old ones may have been
+ * revoked), rate-limited across the host as rds_secret_refresh() is. */
+PHP_FUNCTION(rds_iam_token_refresh)
+{
+    IAM_PARAMETERS();
+    char who[320];
+    mint_request m;
+    target t;
+    if (!resolve_iam(host, port, user, region, who, sizeof(who), &m, &t)) {
+        RETURN_THROWS();
+    }
+    rdssecret_local_entry *e = &local_entries()[t.local];
+    rs_shmcache_count_login_failure(t.cache, t.slot);
+    warn_once(&t, RS_SHMCACHE_WARN_LOGIN_FAILED, "the database refused the token; signing a new one");
+    rs_creds_provider_invalidate(&fetcher->creds);
+    rs_shmcache_policy policy = cache_policy();
+    bool refreshed = false;
+    rs_error err;
+    rs_error_clear(&err);
+    rs_status st = rs_shmcache_force_refresh(t.cache, t.slot, &policy, mint_token, &m, e->generation, &refreshed, &err);
+    OPENSSL_cleanse(&m, sizeof(m));
+    rs_secmem_burn_stack();
+    if (st != RS_OK) {
+        throw_iam(who, st, err.message);
+        RETURN_THROWS();
+    }
+    RETURN_BOOL(refreshed);
 }
 
 /* rds_secret_info()'s "iam_tokens": this pool's tokens (account, region, timing, mintings), never a token. */

@@ -34,6 +34,12 @@ namespace {
      */
     function rds_iam_token(string $host, int $port, string $user, ?string $region = null): string {}
 
+    /**
+     * The database refused the token: sign a new one (credentials fetched again), rate-limited across the host.
+     * True when the next rds_iam_token() call gets a newer token.
+     */
+    function rds_iam_token_refresh(string $host, int $port, string $user, ?string $region = null): bool {}
+
     /** The cache's counters and gauges for this pool's secrets in OpenMetrics text; never a value. */
     function rds_secret_metrics(): string {}
 

@@ -29,6 +29,10 @@ var_dump(str_contains(json_encode(rds_secret_info()), 'X-Amz-Signature'));
 usleep(4300000);
 $next = rds_iam_token('db.internal', 3306, 'wp');
 var_dump($next !== $token);
+/* The database refused it: a new one is signed (once: rate-limited across the host). */
+var_dump(rds_iam_token_refresh('db.internal', 3306, 'wp'), str_starts_with(rds_iam_token('db.internal', 3306, 'wp'), 'db.internal:3306/?'));
+$wp = array_values(array_filter(rds_secret_info()['iam_tokens'], fn($t) => $t['account'] === 'wp@db.internal:3306'));
+var_dump($wp[0]['mintings']);
 foreach ([['db.internal', 3306, 'root'], ['other.internal', 3306, 'wp'], ['db.internal', 3307, 'wp']] as [$h, $p, $u]) {
     try {
         rds_iam_token($h, $p, $u);
@@ -55,6 +59,9 @@ ro@db.internal:3307 us-west-2 mintings=1 renewed_in<=4:true expires_in<=5:true
 wp@db.internal:3306 eu-west-1 mintings=1 renewed_in<=4:true expires_in<=5:true
 bool(false)
 bool(true)
+bool(true)
+bool(true)
+int(3)
 RdsSecret\Exception 22: rdssecret: IAM token for 'root@db.internal:3306': this database account is not allowed here (see rdssecret.iam_allowed)
 RdsSecret\Exception 22: rdssecret: IAM token for 'wp@other.internal:3306': this database account is not allowed here (see rdssecret.iam_allowed)
 RdsSecret\Exception 22: rdssecret: IAM token for 'wp@db.internal:3307': this database account is not allowed here (see rdssecret.iam_allowed)
