@@ -36,9 +36,11 @@ if (!class_exists('RdsSecret_Rotation', false)) {
             if ($errno === 0) {
                 return [$user, $password];
             }
-            if ($errno !== self::ER_ACCESS_DENIED || !function_exists('rds_secret_login_failed')) {
+            if ($errno !== self::ER_ACCESS_DENIED || !function_exists('rds_secret_get')) {
                 return null;
             }
+            // An rdssecret without rds_secret_login_failed(): its rds_secret_refresh() (which neither counts nor logs).
+            $refused = function_exists('rds_secret_login_failed') ? 'rds_secret_login_failed' : 'rds_secret_refresh';
             $tried = [[$user, $password]];
             foreach ([null, 'AWSPENDING'] as $stage) {
                 // AWSCURRENT: the copy this request read was refused, so it is replaced first. AWSPENDING (only
@@ -46,7 +48,7 @@ if (!class_exists('RdsSecret_Rotation', false)) {
                 // a copy cached during an earlier rotation is stale.
                 for ($replaced = false; ; $replaced = true) {
                     if ($stage === null || $replaced) {
-                        self::call('rds_secret_login_failed', $stage);
+                        self::call($refused, $stage);
                     }
                     $pair = self::credentials($stage, $user);
                     if ($pair === null) {
