@@ -621,7 +621,10 @@ static rs_status refresh_as_holder(rs_shmcache *c, slot *s, const rs_shmcache_po
 
     uint32_t failures = atomic_fetch_add_explicit(&s->consecutive_failures, 1, memory_order_relaxed) + 1;
     atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
-    atomic_store_explicit(&s->next_attempt_ms, now + backoff_ms(p, failures), memory_order_relaxed);
+    /* "Not found" is an answer about the secret, not an outage: AWSPENDING is absent between rotations and appears
+     * at the next one, which must not find it behind a backoff grown meanwhile. */
+    int64_t wait = st == RS_ERR_NOT_FOUND ? (p->backoff_base_ms > 0 ? p->backoff_base_ms : 1000) : backoff_ms(p, failures);
+    atomic_store_explicit(&s->next_attempt_ms, now + wait, memory_order_relaxed);
     record_error(s, &fetch_err);
     lease_release(s, token);
     if (err) {
@@ -761,7 +764,11 @@ static bool forced_refresh_allowed(slot *s, const rs_shmcache_policy *p, uint64_
     if (last == 0 || now - last >= p->refresh_min_interval_ms) {
         return true;
     }
-    if (failed_generation == 0 || atomic_load_explicit(&s->last_forced_for, memory_order_acquire) == failed_generation) {
+    /* The copy to replace: the caller's, or (a caller that holds none) the slot's own, 0 when it has no value. Only
+     * the copy the last forced refresh already replaced waits the whole interval (that refresh failed, or the
+     * caller is late); a value that refresh produced, or a secret that was not found then, waits the floor. */
+    uint64_t target = failed_generation ? failed_generation : atomic_load_explicit(&s->generation, memory_order_acquire);
+    if (target != 0 && atomic_load_explicit(&s->last_forced_for, memory_order_acquire) == target) {
         return false;
     }
     int64_t floor = atomic_load_explicit(&s->forced_floor_ms, memory_order_relaxed);

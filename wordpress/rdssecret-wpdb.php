@@ -52,6 +52,9 @@ if (!class_exists('RdsSecret_Rotation', false)) {
                     }
                     $pair = self::credentials($stage, $user);
                     if ($pair === null) {
+                        if ($stage !== null && !$replaced) {
+                            continue;  // nothing cached (or "not found" remembered): ask Secrets Manager now
+                        }
                         break;  // no AWSPENDING outside a rotation, or Secrets Manager cannot be reached
                     }
                     if (!in_array($pair, $tried, true)) {

@@ -27,6 +27,7 @@ typedef struct {
     _Atomic int go;            /* start line for children */
     _Atomic int same_version;  /* fetches answer the version they answered last (Secrets Manager unchanged) */
     _Atomic int lifetime_ms;   /* > 0: values made with a lifetime of their own (IAM tokens) */
+    _Atomic int not_found;     /* fetches answer ResourceNotFoundException (AWSPENDING between rotations) */
 } shared_counters;
 
 static shared_counters *counters;
@@ -56,6 +57,9 @@ static rs_status fake_fetch(void *ctx, rs_secret_value *out, rs_error *err)
     }
     if (atomic_load(&counters->fail)) {
         return rs_error_set(err, RS_ERR_THROTTLED, "Secrets Manager GetSecretValue failed: ThrottlingException");
+    }
+    if (atomic_load(&counters->not_found)) {
+        return rs_error_set(err, RS_ERR_NOT_FOUND, "Secrets Manager GetSecretValue failed: ResourceNotFoundException");
     }
     int version = atomic_load(&counters->same_version) ? atomic_load(&counters->version)
                                                        : atomic_fetch_add(&counters->version, 1) + 1;
@@ -841,6 +845,44 @@ static void value_with_a_lifetime_is_never_served_past_it(void **state)
     rs_shmcache_destroy(fresh);
 }
 
+/* Regression (load test, single-user rotations 3-6 s apart): AWSPENDING is "not found" between rotations; that
+ * answer grew a host-wide backoff and the forced refresh of a slot with no value waited the whole interval, so the
+ * next rotation's AWSPENDING stayed out of reach and every login failed for seconds. Now "not found" waits the
+ * base backoff only, and a slot with no value may be asked again after the floor. */
+static void not_found_backs_off_briefly_and_a_slot_without_value_is_asked_again_soon(void **state)
+{
+    (void)state;
+    const rs_shmcache_policy p = {.ttl_ms = 600000, .max_stale_ms = 600000, .refresh_min_interval_ms = 5000,
+                                  .lease_ms = 2000, .backoff_base_ms = 100, .backoff_max_ms = 10000};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "pending", &err);
+    atomic_store(&counters->not_found, 1);
+    atomic_store(&counters->fetches, 0);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied, refreshed;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_ERR_NOT_FOUND);
+        nap(150);
+    }
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(fresh, (size_t)s, &info);
+    assert_int_equal(info.consecutive_failures, 4);  /* each read fetched again: no doubling backoff */
+    /* Forced refreshes of the value-less slot: one now, then one a floor (1 s) later, not an interval (5 s). */
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, 0, &refreshed, &err), RS_ERR_NOT_FOUND);
+    int fetched = atomic_load(&counters->fetches);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, 0, &refreshed, &err), RS_OK);
+    assert_false(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), fetched);
+    nap(1100);
+    atomic_store(&counters->not_found, 0);  /* the rotation began: AWSPENDING exists */
+    assert_int_equal(rs_shmcache_force_refresh(fresh, s, &p, fake_fetch, NULL, 0, &refreshed, &err), RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), fetched + 1);
+    rs_shmcache_destroy(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -865,6 +907,7 @@ int main(void)
         cmocka_unit_test(forced_refresh_follows_a_rotation_and_still_limits_a_flood),
         cmocka_unit_test(warnings_are_rate_limited_host_wide),
         cmocka_unit_test(value_with_a_lifetime_is_never_served_past_it),
+        cmocka_unit_test(not_found_backs_off_briefly_and_a_slot_without_value_is_asked_again_soon),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }
