@@ -127,7 +127,8 @@ static void check_statement(const char *sql, void *ctx_)
         char target[600], literal[600];
         snprintf(target, sizeof(target), " `%s`@`", ctx->to);
         snprintf(literal, sizeof(literal), " '%s'@'", ctx->to);
-        FZ_ASSERT(strpbrk(ctx->to, "`'\\") || strstr(sql, target) || strstr(sql, literal),
+        /* (A name that SQL escaping changes, quotes, backslash, CR, LF, ^Z, is not compared as text.) */
+        FZ_ASSERT(strpbrk(ctx->to, "`'\"\\\r\n\x1a") || strstr(sql, target) || strstr(sql, literal),
                   "a replayed grant names the clone");
         return;
     }
