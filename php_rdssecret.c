@@ -98,6 +98,7 @@ static volatile bool rdssecret_forked;
 #define DEFAULT_TIMEOUT_MS "3000"
 #define DEFAULT_FETCH_TIMEOUT_MS "4000"
 #define DEFAULT_SHM_SLOTS "16"
+#define DEFAULT_IAM_TOKEN_LIFETIME "900"
 
 static const struct {
     const char *name, *value;
@@ -108,7 +109,7 @@ static const struct {
     {"rdssecret.refresh_min_interval", DEFAULT_REFRESH_MIN_INTERVAL},
     {"rdssecret.connect_timeout_ms", DEFAULT_CONNECT_TIMEOUT_MS}, {"rdssecret.timeout_ms", DEFAULT_TIMEOUT_MS},
     {"rdssecret.fetch_timeout_ms", DEFAULT_FETCH_TIMEOUT_MS},
-    {"rdssecret.shm_slots", DEFAULT_SHM_SLOTS},
+    {"rdssecret.shm_slots", DEFAULT_SHM_SLOTS}, {"rdssecret.iam_token_lifetime", DEFAULT_IAM_TOKEN_LIFETIME},
 };
 
 /* A setting's value for a message: printable, at most 100 characters. */
@@ -220,6 +221,8 @@ BOUNDED_LONG_HANDLER(OnUpdatePositiveSeconds, 1, RDSSECRET_MAX_SECONDS, "seconds
 BOUNDED_LONG_HANDLER(OnUpdateSeconds, 0, RDSSECRET_MAX_SECONDS, "seconds")
 BOUNDED_LONG_HANDLER(OnUpdateMilliseconds, 1, 600000, "milliseconds")
 BOUNDED_LONG_HANDLER(OnUpdateSlots, 1, 4096, "slots")
+/* RDS accepts tokens valid up to 15 minutes; shorter ones are less worth stealing (and let tests see renewals). */
+BOUNDED_LONG_HANDLER(OnUpdateTokenLifetime, 3, 900, "seconds")
 
 static ZEND_INI_MH(OnUpdateStrictBool)
 {
@@ -266,6 +269,60 @@ static ZEND_INI_MH(OnUpdateIdList)
         size_t n = strcspn(list, ", \t");
         if (n && !printable_within(list, n, 2048)) {
             return ini_refuse(entry, new_value, "each id is at most 2048 printable characters", stage);
+        }
+        list += n;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+/* One entry of rdssecret.iam_allowed: user@host:port (the user may hold '@'; the last one separates the host). */
+static bool iam_entry_parse(const char *entry, size_t n, size_t *user_len, size_t *host_off, size_t *host_len,
+                            int *port)
+{
+    const char *at = NULL, *colon = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (entry[i] == '@') {
+            at = entry + i;
+        }
+    }
+    if (!at || at == entry) {
+        return false;
+    }
+    for (const char *p = at + 1; p < entry + n; p++) {
+        if (*p == ':') {
+            colon = p;
+        }
+    }
+    if (!colon || colon == at + 1 || colon + 1 == entry + n || (size_t)(at - entry) > 32) {
+        return false;
+    }
+    long value = 0;
+    for (const char *p = colon + 1; p < entry + n; p++) {
+        if (*p < '0' || *p > '9' || (value = value * 10 + (*p - '0')) > 65535) {
+            return false;
+        }
+    }
+    if (value < 1) {
+        return false;
+    }
+    *user_len = (size_t)(at - entry);
+    *host_off = (size_t)(at + 1 - entry);
+    *host_len = (size_t)(colon - at - 1);
+    *port = (int)value;
+    return printable_within(entry, n, 300);
+}
+
+static ZEND_INI_MH(OnUpdateIamList)
+{
+    REFUSE_FROM_REQUEST();
+    const char *list = ZSTR_VAL(new_value);
+    while (*list) {
+        list += strspn(list, ", \t");
+        size_t n = strcspn(list, ", \t"), user_len, host_off, host_len;
+        int port;
+        if (n && !iam_entry_parse(list, n, &user_len, &host_off, &host_len, &port)) {
+            return ini_refuse(entry, new_value, "each entry must be user@host:port (a user of at most 32 "
+                                                "characters, a port from 1 to 65535)", stage);
         }
         list += n;
     }
@@ -409,6 +466,10 @@ PHP_INI_BEGIN()
         imds_v1_fallback, zend_rdssecret_globals, rdssecret_globals)
     STD_PHP_INI_ENTRY("rdssecret.shm_slots", DEFAULT_SHM_SLOTS, PHP_INI_SYSTEM, OnUpdateSlots,
         shm_slots, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.iam_allowed", "", PHP_INI_SYSTEM, OnUpdateIamList,
+        iam_allowed, zend_rdssecret_globals, rdssecret_globals)
+    STD_PHP_INI_ENTRY("rdssecret.iam_token_lifetime", DEFAULT_IAM_TOKEN_LIFETIME, PHP_INI_SYSTEM, OnUpdateTokenLifetime,
+        iam_token_lifetime, zend_rdssecret_globals, rdssecret_globals)
 #ifdef RDSSECRET_DEBUG
     /* Test builds only (fault injection a script may set): the n-th value write from now kills its process half
      * way; the next slot claim kills it between claiming and writing the key; the next fetch kills it while it
@@ -912,10 +973,23 @@ static void warn_after_read(const target *t, rs_status st, const rs_error *err, 
 
 /* The current value for a target: this process's copy when current (the hit path: one clock read from the
  * vDSO and one atomic load), else a refresh through the shared cache. NULL with an exception thrown. */
+static rdssecret_local_entry *current_entry_from(const target *t, rs_shmcache_fetch_fn fetch, void *fetch_ctx,
+                                                 bool pin);
+
 static rdssecret_local_entry *current_entry(const target *t)
 {
+    fetch_request req = {t->secret_id, t->version_stage};
+    return current_entry_from(t, fetch_secret, &req, true);
+}
+
+/* The same for any value the cache holds: fetch makes it when the slot needs one. pin: the request keeps the
+ * version it read first (secrets: a user and a password read apart belong together); tokens are not pinned, a
+ * long request must never be handed one past its renewal. */
+static rdssecret_local_entry *current_entry_from(const target *t, rs_shmcache_fetch_fn fetch, void *fetch_ctx,
+                                                 bool pin)
+{
     rdssecret_local_entry *e = &local_entries()[t->local];
-    if (e->generation && e->pinned_request == RDSSECRET_G(request_serial)) {
+    if (pin && e->generation && e->pinned_request == RDSSECRET_G(request_serial)) {
         return e;
     }
     if (e->generation &&
@@ -928,15 +1002,13 @@ static rdssecret_local_entry *current_entry(const target *t)
         return NULL;
     }
     rs_shmcache_policy policy = cache_policy();
-    fetch_request req = {t->secret_id, t->version_stage};
     rs_shmcache_entry got;
     memset(&got, 0, sizeof(got));
     got.value = value_buffer;
     bool copied = false;
     rs_error err;
     rs_error_clear(&err);
-    rs_status st = rs_shmcache_get(t->cache, t->slot, &policy, fetch_secret, &req, e->generation, &got, &copied,
-                                   &err);
+    rs_status st = rs_shmcache_get(t->cache, t->slot, &policy, fetch, fetch_ctx, e->generation, &got, &copied, &err);
     warn_after_read(t, st, &err, &got);
     if (st != RS_OK) {
         rs_secmem_burn_stack();
@@ -1093,6 +1165,227 @@ static void split_key(const char *key, char *id, size_t id_len, char *stage, siz
     const char *rest = sep ? sep + 1 : "";
     const char *end = strchr(rest, KEY_SEPARATOR);
     snprintf(stage, stage_len, "%.*s", (int)(end ? (size_t)(end - rest) : strlen(rest)), rest);
+}
+
+/* --- IAM database authentication tokens ------------------------------------------------------------------ */
+
+/* Slot keys of tokens start with this id, which no script can pass (control characters are refused). */
+#define IAM_KEY_ID "\x01iam"
+
+typedef struct {
+    char host[256];
+    int port;
+    char user[64];
+    char region[64];
+} mint_request;
+
+/* Sign an rds-db connect token with this process's credentials: no network but the credential lookup. It is made
+ * valid rdssecret.iam_token_lifetime seconds, less when the credentials expire sooner (a token signed with them
+ * stops working when they do). */
+static rs_status mint_token(void *ctx, rs_secret_value *out, rs_error *err)
+{
+    const mint_request *m = ctx;
+    rs_status st = fetcher_ready(err);
+    if (st != RS_OK) {
+        return st;
+    }
+    time_t now = time(NULL);
+    rs_credentials c;
+    if ((st = rs_creds_provider_get(&fetcher->creds, now, &c, err)) != RS_OK) {
+        return st;
+    }
+    long lifetime = (long)RDSSECRET_G(iam_token_lifetime);
+    if (c.expiration != 0 && (long)(c.expiration - now) < lifetime) {
+        lifetime = (long)(c.expiration - now);
+    }
+    if (lifetime < 3) {
+        rs_credentials_wipe(&c);
+        return rs_error_set(err, RS_ERR_AUTH, "the AWS credentials (%s) expire in %lds: too soon to sign a token",
+                            c.source, lifetime);
+    }
+    rs_sigv4_credentials signing = {c.access_key_id, c.secret_access_key, c.session_token};
+    char *token = NULL;
+    st = rs_sigv4_rds_auth_token_expiring(m->host, m->port, m->user, &signing, m->region,
+                                          now + fetcher->client.clock_offset, lifetime, &token, err);
+    rs_credentials_wipe(&c);
+    if (st != RS_OK) {
+        return st;
+    }
+    out->secret_string = token;
+    out->secret_string_len = strlen(token);
+    out->version_id = strdup("iam-token");
+    out->created_date = (double)now;
+    out->lifetime_ms = (int64_t)lifetime * 1000;
+    return out->version_id ? RS_OK : rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
+}
+
+static void throw_iam(const char *who, rs_status status, const char *message)
+{
+    zend_throw_exception_ex(rdssecret_ce_exception, (zend_long)status, "rdssecret: IAM token for '%s': %s", who,
+                            message);
+}
+
+static bool host_is_clean(const zend_string *host)
+{
+    for (size_t i = 0; i < ZSTR_LEN(host); i++) {
+        char c = ZSTR_VAL(host)[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_' || c == ':' || c == '[' || c == ']')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Which token a call names, checked against rdssecret.iam_allowed; its slot found. false with an exception. */
+static bool resolve_iam(zend_string *host, zend_long port, zend_string *user, zend_string *region, char *who,
+                        size_t who_len, mint_request *m, target *t)
+{
+    if (ZSTR_LEN(host) == 0 || ZSTR_LEN(host) > 253 || !host_is_clean(host)) {
+        zend_argument_value_error(1, "must be a host name or address");
+        return false;
+    }
+    if (port < 1 || port > 65535) {
+        zend_argument_value_error(2, "must be between 1 and 65535");
+        return false;
+    }
+    if (ZSTR_LEN(user) == 0 || ZSTR_LEN(user) > 32 || !text_is_clean(user)) {
+        zend_argument_value_error(3, "must be 1 to 32 printable characters");
+        return false;
+    }
+    if (region && !rs_region_is_valid(ZSTR_VAL(region), ZSTR_LEN(region))) {
+        zend_argument_value_error(4, "must be an AWS region name");
+        return false;
+    }
+    snprintf(who, who_len, "%s@%s:%ld", ZSTR_VAL(user), ZSTR_VAL(host), (long)port);
+    if (!RDSSECRET_G(enabled) || !rdssecret_shm) {
+        throw_iam(who, RS_ERR_DISABLED, "rdssecret is disabled (rdssecret.enabled=0 in php.ini at startup)");
+        return false;
+    }
+    /* Checked before anything is looked at: a script mints tokens only for the accounts its pool was given. */
+    if (!list_contains(RDSSECRET_G(iam_allowed), who)) {
+        throw_iam(who, RS_ERR_NOT_ALLOWED, "this database account is not allowed here (see rdssecret.iam_allowed)");
+        return false;
+    }
+    rs_error err;
+    rs_error_clear(&err);
+    if (fetcher_ready(&err) != RS_OK) {
+        throw_iam(who, err.status, err.message);
+        return false;
+    }
+    memset(m, 0, sizeof(*m));
+    snprintf(m->host, sizeof(m->host), "%s", ZSTR_VAL(host));
+    snprintf(m->user, sizeof(m->user), "%s", ZSTR_VAL(user));
+    snprintf(m->region, sizeof(m->region), "%s", region ? ZSTR_VAL(region) : fetcher->region);
+    m->port = (int)port;
+    char stage[400], key[RS_SHMCACHE_KEY_MAX];
+    snprintf(stage, sizeof(stage), "%s/%s", who, m->region);
+    *t = (target){.secret_id = who, .version_stage = "IAM token"};
+    if (!build_key(IAM_KEY_ID, stage, key, sizeof(key)) || !find_slot(t, key, true)) {
+        if (!EG(exception)) {
+            throw_iam(who, RS_ERR_CONFIG, "the host, user, region and endpoint are too long together");
+        }
+        return false;
+    }
+    return true;
+}
+
+#define IAM_PARAMETERS()                                                                                  \
+    zend_string *host, *user, *region = NULL;                                                             \
+    zend_long port;                                                                                       \
+    ZEND_PARSE_PARAMETERS_START(3, 4)                                                                     \
+        Z_PARAM_STR(host)                                                                                 \
+        Z_PARAM_LONG(port)                                                                                \
+        Z_PARAM_STR(user)                                                                                 \
+        Z_PARAM_OPTIONAL                                                                                  \
+        Z_PARAM_STR_OR_NULL(region)                                                                       \
+    ZEND_PARSE_PARAMETERS_END()
+
+PHP_FUNCTION(rds_iam_token)
+{
+    IAM_PARAMETERS();
+    char who[320];
+    mint_request m;
+    target t;
+    if (!resolve_iam(host, port, user, region, who, sizeof(who), &m, &t)) {
+        RETURN_THROWS();
+    }
+    rdssecret_local_entry *e = current_entry_from(&t, mint_token, &m, false);
+    OPENSSL_cleanse(&m, sizeof(m));
+    if (!e) {
+        RETURN_THROWS();
+    }
+    if (!e->password) {
+        throw_iam(who, RS_ERR_INTERNAL, "the cached token is empty");
+        RETURN_THROWS();
+    }
+    RETURN_INTERNED_STR(e->password);
+}
+
+/* The database refused the token: sign a new one (with credentials fetched anew: the old ones may have been
+ * revoked), rate-limited across the host as rds_secret_refresh() is. */
+PHP_FUNCTION(rds_iam_token_refresh)
+{
+    IAM_PARAMETERS();
+    char who[320];
+    mint_request m;
+    target t;
+    if (!resolve_iam(host, port, user, region, who, sizeof(who), &m, &t)) {
+        RETURN_THROWS();
+    }
+    rdssecret_local_entry *e = &local_entries()[t.local];
+    rs_shmcache_count_login_failure(t.cache, t.slot);
+    warn_once(&t, RS_SHMCACHE_WARN_LOGIN_FAILED, "the database refused the token; signing a new one");
+    rs_creds_provider_invalidate(&fetcher->creds);
+    rs_shmcache_policy policy = cache_policy();
+    bool refreshed = false;
+    rs_error err;
+    rs_error_clear(&err);
+    rs_status st = rs_shmcache_force_refresh(t.cache, t.slot, &policy, mint_token, &m, e->generation, &refreshed, &err);
+    OPENSSL_cleanse(&m, sizeof(m));
+    rs_secmem_burn_stack();
+    if (st != RS_OK) {
+        throw_iam(who, st, err.message);
+        RETURN_THROWS();
+    }
+    RETURN_BOOL(refreshed);
+}
+
+/* rds_secret_info()'s "iam_tokens": this pool's tokens (account, region, timing, mintings), never a token. */
+static void add_iam_info(zval *tokens, rs_shmcache *cache, size_t i)
+{
+    rs_shmcache_slot_info info;
+    if (rs_shmcache_describe_slot(cache, i, &info) != 0 || !info.in_use || !key_is_ours(info.key)) {
+        return;
+    }
+    char id[RS_SHMCACHE_KEY_MAX], stage[RS_SHMCACHE_KEY_MAX];
+    split_key(info.key, id, sizeof(id), stage, sizeof(stage));
+    char *slash = strrchr(stage, '/');
+    if (strcmp(id, IAM_KEY_ID) != 0 || !slash) {
+        return;
+    }
+    *slash = '\0';
+    zval t;
+    array_init(&t);
+    add_assoc_string(&t, "account", stage);
+    add_assoc_string(&t, "region", slash + 1);
+    add_assoc_bool(&t, "shared", cache == rdssecret_shm);
+    if (info.generation) {
+        add_assoc_double(&t, "renewed_in", (double)info.expires_in_ms / 1000.0);
+        add_assoc_double(&t, "expires_in", (double)info.lifetime_left_ms / 1000.0);
+    } else {
+        add_assoc_null(&t, "renewed_in");
+        add_assoc_null(&t, "expires_in");
+    }
+    add_assoc_long(&t, "mintings", (zend_long)info.fetches);
+    add_assoc_long(&t, "errors", (zend_long)info.errors);
+    if (info.last_error_status) {
+        add_assoc_string(&t, "last_error", rs_status_name((rs_status)info.last_error_status));
+        add_assoc_string(&t, "last_error_message", info.last_error_message);
+    } else {
+        add_assoc_null(&t, "last_error");
+    }
+    add_next_index_zval(tokens, &t);
 }
 
 static void add_stages(zval *arr, const char *stages)
@@ -1262,6 +1555,15 @@ PHP_FUNCTION(rds_secret_info)
         add_slot_info(&secrets, rdssecret_private, i, false);
     }
     add_assoc_zval(return_value, "secrets", &secrets);
+    zval tokens;
+    array_init(&tokens);
+    for (size_t i = 0; i < rs_shmcache_slot_count(rdssecret_shm); i++) {
+        add_iam_info(&tokens, rdssecret_shm, i);
+    }
+    for (size_t i = 0; rdssecret_private && i < rs_shmcache_slot_count(rdssecret_private); i++) {
+        add_iam_info(&tokens, rdssecret_private, i);
+    }
+    add_assoc_zval(return_value, "iam_tokens", &tokens);
 }
 
 /* --- metrics (OpenMetrics text) ----------------------------------------------------------------------------- */

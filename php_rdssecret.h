@@ -39,6 +39,8 @@ ZEND_BEGIN_MODULE_GLOBALS(rdssecret)
     char *imds_endpoint;
     bool imds_v1_fallback;
     zend_long shm_slots;
+    char *iam_allowed;
+    zend_long iam_token_lifetime;
 #ifdef RDSSECRET_DEBUG
     zend_long debug_kill_mid_write;
     zend_long debug_kill_mid_claim;

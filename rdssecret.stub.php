@@ -27,6 +27,19 @@ namespace {
      */
     function rds_secret_login_failed(?string $secret_id = null, ?string $version_stage = null): bool {}
 
+    /**
+     * An IAM authentication token for the database account $user@$host:$port (the password of an IAM-enabled
+     * RDS user), from the host-wide cache: minted locally with the instance's credentials, renewed before it runs
+     * short, never served expired. Only the accounts in rdssecret.iam_allowed.
+     */
+    function rds_iam_token(string $host, int $port, string $user, ?string $region = null): string {}
+
+    /**
+     * The database refused the token: sign a new one (credentials fetched again), rate-limited across the host.
+     * True when the next rds_iam_token() call gets a newer token.
+     */
+    function rds_iam_token_refresh(string $host, int $port, string $user, ?string $region = null): bool {}
+
     /** The cache's counters and gauges for this pool's secrets in OpenMetrics text; never a value. */
     function rds_secret_metrics(): string {}
 

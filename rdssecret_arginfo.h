@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: e5e07ec9bde27f91891033bb0a0cea741a2a9e89 */
+ * Stub hash: f69fdbc55154a360e433bd7e4841c533cd4a59b3 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_secret_password, 0, 0, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, secret_id, IS_STRING, 1, "null")
@@ -17,6 +17,20 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_rds_secret_login_failed arginfo_rds_secret_refresh
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_iam_token, 0, 3, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, host, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, port, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, user, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, region, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_iam_token_refresh, 0, 3, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, host, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, port, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, user, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, region, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rds_secret_metrics, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
@@ -28,6 +42,8 @@ ZEND_FUNCTION(rds_secret_password);
 ZEND_FUNCTION(rds_secret_get);
 ZEND_FUNCTION(rds_secret_refresh);
 ZEND_FUNCTION(rds_secret_login_failed);
+ZEND_FUNCTION(rds_iam_token);
+ZEND_FUNCTION(rds_iam_token_refresh);
 ZEND_FUNCTION(rds_secret_metrics);
 ZEND_FUNCTION(rds_secret_info);
 
@@ -37,6 +53,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_FE(rds_secret_get, arginfo_rds_secret_get)
 	ZEND_FE(rds_secret_refresh, arginfo_rds_secret_refresh)
 	ZEND_FE(rds_secret_login_failed, arginfo_rds_secret_login_failed)
+	ZEND_FE(rds_iam_token, arginfo_rds_iam_token)
+	ZEND_FE(rds_iam_token_refresh, arginfo_rds_iam_token_refresh)
 	ZEND_FE(rds_secret_metrics, arginfo_rds_secret_metrics)
 	ZEND_FE(rds_secret_info, arginfo_rds_secret_info)
 	ZEND_FE_END

@@ -20,6 +20,7 @@
 
 #include "env.h"
 #include "http.h"
+#include "secret.h"
 
 #define METADATA_MAX_RESPONSE_BYTES (16 * 1024)
 #define AUTH_TOKEN_FILE_MAX_BYTES (16 * 1024)
@@ -728,8 +729,14 @@ static const char *json_string(const cJSON *obj, const char *name, bool *bad)
 static rs_status creds_from_json(const char *body, size_t len, bool imds, const char *where, rs_credentials *out,
                                  rs_error *err)
 {
-    cJSON *json = cJSON_ParseWithLength(body, len);
+    cJSON *json = NULL;
     rs_status st = RS_OK;
+    if (rs_json_has_escaped_nul(body, len)) {
+        /* cJSON would cut a key id or token there and the request would be signed with a stump. */
+        st = rs_error_set(err, RS_ERR_MALFORMED, "%s: the answer holds a NUL character", where);
+        goto done;
+    }
+    json = cJSON_ParseWithLength(body, len);
     if (!cJSON_IsObject(json)) {
         st = rs_error_set(err, RS_ERR_MALFORMED, "%s: the answer is not a JSON object", where);
         goto done;

@@ -277,7 +277,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 void rs_http_header_value(const char *line, size_t len, const char *name, char *out, size_t out_len)
 {
     size_t name_len = strlen(name);
-    if (len <= name_len || line[name_len] != ':' || strncasecmp(line, name, name_len) != 0) {
+    if (out_len == 0 || len <= name_len || line[name_len] != ':' || strncasecmp(line, name, name_len) != 0) {
         return;
     }
     const char *v = line + name_len + 1;

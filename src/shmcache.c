@@ -67,6 +67,7 @@ typedef struct {
     _Atomic uint64_t seq;
     _Atomic uint64_t generation;              /* 0: no value yet */
     _Atomic int64_t expires_at_ms;
+    _Atomic int64_t not_after_ms;             /* 0, or the end of the value's own lifetime: never served past it */
     _Atomic uint64_t lease;
     _Atomic int64_t next_attempt_ms;
     _Atomic int64_t last_forced_ms;
@@ -408,7 +409,7 @@ static void join_stages(const rs_secret_value *v, char *out, size_t out_len)
 
 /* Write a value under the seqlock; returns its generation. The written metadata is also copied to *written. */
 static uint64_t write_slot(rs_shmcache *c, slot *s, const rs_secret_value *v, int64_t expires_at_ms,
-                           slot_meta *written)
+                           int64_t not_after_ms, slot_meta *written)
 {
     uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
     /* An odd seq here was left by a writer that died mid-write: keep it odd and finish the job. */
@@ -452,6 +453,7 @@ static uint64_t write_slot(rs_shmcache *c, slot *s, const rs_secret_value *v, in
     }
 #endif
     *written = *m;
+    atomic_store_explicit(&s->not_after_ms, not_after_ms, memory_order_release);
     atomic_store_explicit(&s->expires_at_ms, expires_at_ms, memory_order_release);
     atomic_store_explicit(&s->generation, generation, memory_order_release);
     return generation;
@@ -574,8 +576,16 @@ static rs_status refresh_as_holder(rs_shmcache *c, slot *s, const rs_shmcache_po
     if (st == RS_OK) {
         slot_meta written;
         memset(&written, 0, sizeof(written));
+        /* A value with a lifetime of its own (an IAM token) is renewed a third of it before its end, whatever the
+         * TTL, and never served once a second is left. */
+        int64_t ttl = p->ttl_ms, not_after = 0;
+        if (v.lifetime_ms > 0) {
+            int64_t renew = v.lifetime_ms - v.lifetime_ms / 3;
+            ttl = renew < ttl ? renew : ttl;
+            not_after = now + v.lifetime_ms - (v.lifetime_ms > 3000 ? 1000 : v.lifetime_ms / 3);
+        }
         if (lease_still_mine(s, token)) {
-            write_slot(c, s, &v, now + p->ttl_ms, &written);
+            write_slot(c, s, &v, now + ttl, not_after, &written);
             atomic_store_explicit(&s->consecutive_failures, 0, memory_order_relaxed);
             atomic_store_explicit(&s->next_attempt_ms, 0, memory_order_relaxed);
         }
@@ -625,6 +635,11 @@ static rs_status serve_stale(slot *s, const rs_shmcache_policy *p, int64_t now, 
     int64_t expires = atomic_load_explicit(&s->expires_at_ms, memory_order_acquire);
     if (atomic_load_explicit(&s->generation, memory_order_acquire) == 0) {
         return RS_OK;
+    }
+    int64_t not_after = atomic_load_explicit(&s->not_after_ms, memory_order_acquire);
+    if (not_after != 0 && now >= not_after) {
+        return last_error(s, RS_ERR_STALE_LIMIT, "the cached value's own lifetime is over and renewing it fails: ",
+                          err);
     }
     if (now >= expires + p->max_stale_ms) {
         char why[160];
@@ -867,6 +882,8 @@ int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_s
         /* The counters are atomics; the rest is copied only when the seqlock gives a clean copy (a slot
          * being rewritten still shows its generation, not "no value"). */
         out->expires_in_ms = atomic_load_explicit(&s->expires_at_ms, memory_order_acquire) - now;
+        int64_t not_after = atomic_load_explicit(&s->not_after_ms, memory_order_acquire);
+        out->lifetime_left_ms = not_after ? (not_after > now ? not_after - now : -1) : 0;
         if (read_slot(s, &meta, NULL)) {
             out->fetched_at_unix_ms = meta.fetched_at_unix_ms;
             memcpy(out->version_id, meta.version_id, sizeof(out->version_id));

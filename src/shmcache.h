@@ -54,6 +54,8 @@ typedef struct {
     uint64_t generation;
     int64_t fetched_at_unix_ms;
     int64_t expires_in_ms;             /* negative when expired */
+    int64_t lifetime_left_ms;          /* a value with a lifetime of its own: time left before it is never served
+                                        * again (0: no such lifetime) */
     char version_id[RS_SHMCACHE_VERSION_ID_MAX];
     char stages[RS_SHMCACHE_STAGES_MAX];
     uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused, login_failures;

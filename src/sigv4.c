@@ -886,6 +886,13 @@ rs_status rs_sigv4_rds_auth_token(const char *host, int port, const char *db_use
                                   const rs_sigv4_credentials *creds, const char *region,
                                   time_t timestamp, char **out_token, rs_error *err)
 {
+    return rs_sigv4_rds_auth_token_expiring(host, port, db_user, creds, region, timestamp, 900, out_token, err);
+}
+
+rs_status rs_sigv4_rds_auth_token_expiring(const char *host, int port, const char *db_user,
+                                           const rs_sigv4_credentials *creds, const char *region, time_t timestamp,
+                                           long expires_seconds, char **out_token, rs_error *err)
+{
     if (!out_token) {
         return rs_error_set(err, RS_ERR_INVALID_PARAMETER, "rds token: no place for the token");
     }
@@ -920,7 +927,7 @@ rs_status rs_sigv4_rds_auth_token(const char *host, int port, const char *db_use
             .timestamp = timestamp,
             .normalize_path = true,
         };
-        st = rs_sigv4_presign(host_port.data, "/", query.data, 900, creds, &scope, out_token, err);
+        st = rs_sigv4_presign(host_port.data, "/", query.data, expires_seconds, creds, &scope, out_token, err);
     }
     sb_wipe(&host_port);
     sb_wipe(&query);

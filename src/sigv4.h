@@ -65,6 +65,10 @@ rs_status rs_sigv4_presign(const char *host, const char *path, const char *query
 rs_status rs_sigv4_rds_auth_token(const char *host, int port, const char *db_user,
                                   const rs_sigv4_credentials *creds, const char *region,
                                   time_t timestamp, char **out_token, rs_error *err);
+/* The same, valid expires_seconds (1 to 900; RDS accepts at most 900). */
+rs_status rs_sigv4_rds_auth_token_expiring(const char *host, int port, const char *db_user,
+                                           const rs_sigv4_credentials *creds, const char *region, time_t timestamp,
+                                           long expires_seconds, char **out_token, rs_error *err);
 
 void rs_sigv4_result_free(rs_sigv4_result *res);
 

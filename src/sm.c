@@ -542,9 +542,10 @@ static rs_status call_json_checked(rs_sm_client *c, const char *operation, cJSON
     return RS_OK;
 }
 
+/* Every answer is checked for escaped NULs: cJSON would cut an id or a value there without a word. */
 static rs_status call_json(rs_sm_client *c, const char *operation, cJSON *request, cJSON **response, rs_error *err)
 {
-    return call_json_checked(c, operation, request, false, response, err);
+    return call_json_checked(c, operation, request, true, response, err);
 }
 
 static bool add_string(cJSON *obj, const char *key, const char *value)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "creds.h"
@@ -74,6 +75,8 @@ typedef struct {
     char **version_stages;
     size_t version_stage_count;
     double created_date;
+    int64_t lifetime_ms;          /* > 0: the value stops working this long after it was made (an IAM token); the
+                                   * cache renews it a third of that before and never serves it past its end */
 } rs_secret_value;
 
 /* version_id and version_stage may be NULL (neither: AWSCURRENT). */

@@ -26,6 +26,7 @@ typedef struct {
     _Atomic int version;
     _Atomic int go;            /* start line for children */
     _Atomic int same_version;  /* fetches answer the version they answered last (Secrets Manager unchanged) */
+    _Atomic int lifetime_ms;   /* > 0: values made with a lifetime of their own (IAM tokens) */
 } shared_counters;
 
 static shared_counters *counters;
@@ -68,6 +69,7 @@ static rs_status fake_fetch(void *ctx, rs_secret_value *out, rs_error *err)
     out->version_stages = calloc(1, sizeof(char *));
     out->version_stages[0] = strdup("AWSCURRENT");
     out->version_stage_count = 1;
+    out->lifetime_ms = atomic_load(&counters->lifetime_ms);
     return RS_OK;
 }
 
@@ -806,6 +808,39 @@ static void warnings_are_rate_limited_host_wide(void **state)
     rs_shmcache_destroy(fresh);
 }
 
+/* A value with a lifetime of its own (an IAM token): renewed a third of it before its end whatever the TTL, served
+ * stale while renewing fails only until a second before its end, never after, whatever max_stale says. */
+static void value_with_a_lifetime_is_never_served_past_it(void **state)
+{
+    (void)state;
+    const rs_shmcache_policy p = {.ttl_ms = 600000, .max_stale_ms = 600000, .refresh_min_interval_ms = 0,
+                                  .lease_ms = 2000, .backoff_base_ms = 100, .backoff_max_ms = 200};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(1, &fresh, &err), RS_OK);
+    int s = rs_shmcache_slot(fresh, "token", &err);
+    atomic_store(&counters->lifetime_ms, 6000);
+    atomic_store(&counters->fetches, 0);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied;
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    rs_shmcache_slot_info info;
+    rs_shmcache_describe_slot(fresh, (size_t)s, &info);
+    assert_true(info.expires_in_ms <= 4000 && info.expires_in_ms > 3000);     /* renewed at 2/3 of 6 s */
+    assert_true(info.lifetime_left_ms <= 5000 && info.lifetime_left_ms > 4000);
+    atomic_store(&counters->fail, 1);
+    nap(4300);  /* due for renewal, renewal fails: the token still has time, so it is served */
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, e.generation, &e, &copied, &err), RS_OK);
+    assert_true(e.stale);
+    nap(1000);  /* within a second of its end: never served, max_stale notwithstanding */
+    assert_int_equal(rs_shmcache_get(fresh, s, &p, fake_fetch, NULL, e.generation, &e, &copied, &err),
+                     RS_ERR_STALE_LIMIT);
+    assert_non_null(strstr(err.message, "lifetime"));
+    atomic_store(&counters->fail, 0);
+    atomic_store(&counters->lifetime_ms, 0);
+    rs_shmcache_destroy(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +864,7 @@ int main(void)
         cmocka_unit_test(private_cache_is_not_shared_with_children),
         cmocka_unit_test(forced_refresh_follows_a_rotation_and_still_limits_a_flood),
         cmocka_unit_test(warnings_are_rate_limited_host_wide),
+        cmocka_unit_test(value_with_a_lifetime_is_never_served_past_it),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }

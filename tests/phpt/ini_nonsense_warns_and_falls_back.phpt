@@ -19,6 +19,8 @@ $cases = [
     ['rdssecret.secret_id', "prod/db\x7f"], ['rdssecret.allowed_secret_ids', 'ok/db ' . str_repeat('x', 3000)],
     ['rdssecret.imds_endpoint', 'http://evil.example'], ['rdssecret.imds_endpoint', 'http://169.254.169.254/latest'],
     ['rdssecret.ca_file', '/nonexistent/ca.pem'],
+    ['rdssecret.iam_allowed', 'wp@db.internal'], ['rdssecret.iam_allowed', 'nobody:3306'],
+    ['rdssecret.iam_token_lifetime', '901'], ['rdssecret.iam_token_lifetime', '1'],
 ];
 $code = 'echo "value: ", var_export(ini_get($argv[1]), true), "\n"; '
     . 'try { rds_secret_password("x"); } catch (Throwable $e) { echo "call: ", get_class($e), " ", $e->getCode(), "\n"; }';
@@ -126,6 +128,18 @@ rdssecret.imds_endpoint = 'http://169.254.169.254/latest': not scheme://host[:po
   call: RdsSecret\Exception 22 (exit 0)
 rdssecret.ca_file = '/nonexistent/ca.pem': cannot be read (No such file or directory); TLS to Secrets Manager fails until it can
   value: '/nonexistent/ca.pem'
+  call: RdsSecret\Exception 22 (exit 0)
+rdssecret.iam_allowed = 'wp@db.internal': each entry must be user@host:port (a user of at most 32 characters, a port from 1 to 65535); using none (unset)
+  value: ''
+  call: RdsSecret\Exception 22 (exit 0)
+rdssecret.iam_allowed = 'nobody:3306': each entry must be user@host:port (a user of at most 32 characters, a port from 1 to 65535); using none (unset)
+  value: ''
+  call: RdsSecret\Exception 22 (exit 0)
+rdssecret.iam_token_lifetime = '901': not a whole number from 3 to 900 seconds; using '900'
+  value: '900'
+  call: RdsSecret\Exception 22 (exit 0)
+rdssecret.iam_token_lifetime = '1': not a whole number from 3 to 900 seconds; using '900'
+  value: '900'
   call: RdsSecret\Exception 22 (exit 0)
 2 rdssecret: secret 'app/db': the region 'eu west 1' from the region setting is not a valid AWS region name
 2 rdssecret: secret 'app/db': the endpoint setting: plain http:// is accepted only for loopback hosts; use https://

@@ -50,6 +50,8 @@ rdssecret.connect_timeout_ms => 1000 => 1000
 rdssecret.enabled => On => On
 rdssecret.endpoint => no value => no value
 rdssecret.fetch_timeout_ms => 4000 => 4000
+rdssecret.iam_allowed => no value => no value
+rdssecret.iam_token_lifetime => 900 => 900
 rdssecret.imds_endpoint => no value => no value
 rdssecret.imds_v1_fallback => Off => Off
 rdssecret.max_stale => 86400 => 86400
