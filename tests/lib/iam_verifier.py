@@ -11,19 +11,22 @@ computes the presigned URL again and the signatures are compared in constant tim
 
     iam_verifier.py serve --socket PATH --endpoint HOST:PORT --region R [--fake-aws URL] --log FILE [--parent PID]
     iam_verifier.py mint --host H --port P --user U --region R [--at EPOCH] [--expires N]
-                         [--credentials long-term|imds|container --fake-aws URL]
+                         [--credentials long-term|imds|container|unknown] [--fake-aws URL]
                          prints a token made by botocore (generate_db_auth_token) to stdout, for tests
 
 The log has one line per login: the user, the access key id, X-Amz-Date, X-Amz-Expires, a SHA-256 prefix of
 the token (to count distinct tokens) and the verdict with its reason; never the token, its signature or a key.
 """
 import argparse
+import base64
 import datetime
 import hashlib
 import hmac
 import json
 import os
+import secrets
 import socketserver
+import string
 import sys
 import threading
 import time
@@ -257,7 +260,11 @@ def serve(args):
 def mint(args):
     secret_key, session_token = LONG_TERM_SECRET_KEY, None
     access_key = LONG_TERM_ACCESS_KEY
-    if args.credentials != "long-term":
+    if args.credentials == "unknown":
+        # A key AWS never issued, shaped like a real one.
+        access_key = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+        secret_key = base64.b64encode(secrets.token_bytes(30)).decode()
+    elif args.credentials != "long-term":
         request = urllib.request.Request(args.fake_aws + "/__control/dump", data=b"{}", method="POST")
         state = json.load(urllib.request.urlopen(request, timeout=5))
         key = state["current_credentials"][args.credentials]
@@ -285,7 +292,9 @@ def main():
     m.add_argument("--region", required=True)
     m.add_argument("--at", type=float, help="signing time, epoch seconds (default now)")
     m.add_argument("--expires", type=int, default=MAX_EXPIRES)
-    m.add_argument("--credentials", choices=("long-term", "imds", "container"), default="long-term")
+    m.add_argument("--credentials", choices=("long-term", "imds", "container", "unknown"), default="long-term",
+                   help="the fake's long-term test key, what its IMDS or container endpoint hands out now, or a key "
+                        "nobody issued")
     m.add_argument("--fake-aws")
     args = parser.parse_args()
     serve(args) if args.command == "serve" else mint(args)
