@@ -80,3 +80,47 @@ if (!trait_exists('RdsSecret_Wpdb_IAM', false)) {
         }
     }
 }
+
+if (!function_exists('rdssecret_site_health_iam')) {
+    /**
+     * Site Health's rdssecret test in IAM mode (rdssecret-site-health.php calls it when RDSSECRET_IAM is defined):
+     * the host's token for WordPress's account, its renewal and mintings, the credentials; never a token.
+     */
+    function rdssecret_site_health_iam(array $result): array
+    {
+        global $wpdb;
+        $result['label'] = __('WordPress logs in to its database with IAM authentication (no password)');
+        $parsed = is_object($wpdb) ? $wpdb->parse_db_host((string)DB_HOST) : false;
+        $account = sprintf('%s@%s:%d', DB_USER, $parsed[0] ?? DB_HOST, ($parsed[1] ?? null) ?: 3306);
+        $info = rds_secret_info();
+        $token = null;
+        foreach ($info['iam_tokens'] ?? [] as $t) {
+            if ($t['account'] === $account) {
+                $token = $t;
+            }
+        }
+        $lines = ['Database account ' . $account . '; AWS credentials: '
+            . rdssecret_credential_words($info['credential_source'] ?? null) . '.'];
+        if (!in_array('RdsSecret_Wpdb_IAM', class_uses($wpdb), true)) {
+            $result['status'] = 'critical';
+            $result['label'] = __('IAM mode is on but db.php does not log in with tokens');
+            $lines[] = 'Database class: ' . get_class($wpdb) . ' (copy db.php, rdssecret-wpdb.php and '
+                . 'rdssecret-iam.php to wp-content/).';
+        }
+        if ($token === null || $token['expires_in'] === null) {
+            $result['status'] = 'recommended';
+            $lines[] = 'No token is cached for this account on this host.';
+        } else {
+            $lines[] = sprintf('Region %s; this host\'s token is renewed in %d s and valid %d s more; %d minted; %d '
+                . 'failed.', $token['region'], (int)$token['renewed_in'], (int)$token['expires_in'],
+                $token['mintings'], $token['errors']);
+            if ($token['last_error'] !== null) {
+                $result['status'] = 'recommended';
+                $lines[] = 'Last error: ' . $token['last_error'];
+            }
+        }
+        $result['description'] = '<p>' . implode('</p><p>', array_map('esc_html', $lines)) . '</p>';
+        $result['actions'] = '';
+        return $result;
+    }
+}
