@@ -10,6 +10,9 @@ their session token), signed at the token's own X-Amz-Date for its own X-Amz-Exp
 computes the presigned URL again and the signatures are compared in constant time.
 
     iam_verifier.py serve --socket PATH --endpoint HOST:PORT --region R [--fake-aws URL] --log FILE [--parent PID]
+    iam_verifier.py check --endpoint HOST:PORT --region R --user U [--fake-aws URL] < TOKEN
+                         the same verdict for a token on stdin, without PAM (so without pam_exec's 511-byte limit):
+                         prints "accepted" or "refused: REASON", exit status 0 or 1
     iam_verifier.py mint --host H --port P --user U --region R [--at EPOCH] [--expires N]
                          [--credentials long-term|imds|container|unknown] [--fake-aws URL]
                          prints a token made by botocore (generate_db_auth_token) to stdout, for tests
@@ -137,10 +140,10 @@ class Verifier:
                 return cred["SecretAccessKey"], cred["Token"], cred
         return None
 
-    def verify(self, user, token, now, info):
+    def verify(self, user, token, now, info, length_limit=PAM_EXEC_LIMIT):
         """Raises Refused(reason) when the login must fail; fills `info` with the fields worth logging."""
         info.update(user=user, token_sha256=fingerprint(token), length=len(token))
-        if len(token) >= PAM_EXEC_LIMIT:
+        if length_limit is not None and len(token) >= length_limit:
             # Token lengths are fixed for given credentials, so this is never a matter of chance.
             raise Refused("too long to check: pam_exec hands a program at most %d bytes of a password (a token "
                           "with a long session token; give the fake AWS shorter ones)" % PAM_EXEC_LIMIT)
@@ -275,6 +278,18 @@ def mint(args):
                                     session_token, at, args.expires))
 
 
+def check(args):
+    token = sys.stdin.read()
+    info = {}
+    try:
+        Verifier(args.endpoint, args.region, args.fake_aws).verify(args.user, token, time.time(), info,
+                                                                   length_limit=None)
+    except Refused as refusal:
+        print("refused: %s" % refusal)
+        sys.exit(1)
+    print("accepted")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +300,11 @@ def main():
     s.add_argument("--fake-aws", help="the fake AWS's URL, for the keys and temporary credentials it knows")
     s.add_argument("--log", required=True)
     s.add_argument("--parent", type=int, help="exit when this process is gone")
+    c = sub.add_parser("check")
+    c.add_argument("--endpoint", required=True)
+    c.add_argument("--region", required=True)
+    c.add_argument("--user", required=True)
+    c.add_argument("--fake-aws")
     m = sub.add_parser("mint")
     m.add_argument("--host", required=True)
     m.add_argument("--port", type=int, required=True)
@@ -297,7 +317,7 @@ def main():
                         "nobody issued")
     m.add_argument("--fake-aws")
     args = parser.parse_args()
-    serve(args) if args.command == "serve" else mint(args)
+    {"serve": serve, "check": check, "mint": mint}[args.command](args)
 
 
 if __name__ == "__main__":
