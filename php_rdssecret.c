@@ -47,6 +47,7 @@ typedef struct rdssecret_local_entry {
     uint64_t generation;            /* 0: no copy */
     int64_t expires_at_ms;
     uint64_t pinned_request;        /* the request that last read it: it keeps this version to its end */
+    uint64_t read_request;          /* the request that last read it, even if a refresh released the pin since */
     bool stale;
     bool is_binary;
     bool overflow_logged;           /* this key found no shared slot, and the log said so */
@@ -625,7 +626,11 @@ static rs_status fetch_secret(void *ctx, rs_secret_value *out, rs_error *err)
         kill(getpid(), SIGKILL);
     }
 #endif
-    return rs_sm_get_secret_value(&fetcher->client, req->secret_id, NULL, req->version_stage, out, err);
+    st = rs_sm_get_secret_value(&fetcher->client, req->secret_id, NULL, req->version_stage, out, err);
+    if (st == RS_OK) {
+        snprintf(out->source, sizeof(out->source), "%s", fetcher->creds.cached.source);
+    }
+    return st;
 }
 
 /* The fetch lease: the longest a fetch can take, by construction (the client's call budget, which a deadline
@@ -994,7 +999,7 @@ static rdssecret_local_entry *current_entry_from(const target *t, rs_shmcache_fe
     }
     if (e->generation &&
         rs_shmcache_is_current(t->cache, t->slot, e->generation, e->expires_at_ms, rs_clock_monotonic_ms())) {
-        e->pinned_request = RDSSECRET_G(request_serial);
+        e->pinned_request = e->read_request = RDSSECRET_G(request_serial);
         return e;
     }
     if (!value_buffer && !(value_buffer = rs_secmem_alloc(RS_SHMCACHE_VALUE_MAX + 1))) {
@@ -1026,7 +1031,7 @@ static rdssecret_local_entry *current_entry_from(const target *t, rs_shmcache_fe
     e->generation = got.generation;
     e->expires_at_ms = got.expires_at_ms;
     e->stale = got.stale;
-    e->pinned_request = RDSSECRET_G(request_serial);
+    e->pinned_request = e->read_request = RDSSECRET_G(request_serial);
     return e;
 }
 
@@ -1100,8 +1105,10 @@ static bool refresh_copy(const target *t, bool *refreshed)
     fetch_request req = {t->secret_id, t->version_stage};
     rs_error err;
     rs_error_clear(&err);
-    rs_status st = rs_shmcache_force_refresh(t->cache, t->slot, &policy, fetch_secret, &req, e->generation,
-                                             refreshed, &err);
+    /* The copy this request read is the one to replace; a request that read none asks for the slot's own to be
+     * replaced (0), so "refresh now" fetches rather than finding this worker's older copy outdated. */
+    uint64_t failed = e->read_request == RDSSECRET_G(request_serial) ? e->generation : 0;
+    rs_status st = rs_shmcache_force_refresh(t->cache, t->slot, &policy, fetch_secret, &req, failed, refreshed, &err);
     rs_secmem_burn_stack();
     /* The caller asked to leave the version this request pinned: the next read takes the cache's
      * current state, whatever this refresh achieved. */
@@ -1216,6 +1223,7 @@ static rs_status mint_token(void *ctx, rs_secret_value *out, rs_error *err)
     out->version_id = strdup("iam-token");
     out->created_date = (double)now;
     out->lifetime_ms = (int64_t)lifetime * 1000;
+    snprintf(out->source, sizeof(out->source), "%s", c.source[0] ? c.source : fetcher->creds.cached.source);
     return out->version_id ? RS_OK : rs_error_set(err, RS_ERR_INTERNAL, "out of memory");
 }
 
@@ -1403,7 +1411,17 @@ static void add_stages(zval *arr, const char *stages)
 
 static const char *credential_source(void)
 {
-    return fetcher && fetcher->ready && fetcher->creds.cached.source[0] ? fetcher->creds.cached.source : NULL;
+    if (fetcher && fetcher->ready && fetcher->creds.cached.source[0]) {
+        return fetcher->creds.cached.source;
+    }
+    /* This worker fetched nothing itself: the credentials that fetched its default secret, in whichever worker. */
+    static rs_shmcache_slot_info info;
+    if (RDSSECRET_G(default_slot) >= 0 && rdssecret_shm &&
+        rs_shmcache_describe_slot(RDSSECRET_G(default_target).cache, (size_t)RDSSECRET_G(default_target).slot,
+                                  &info) == 0 && info.credential_source[0]) {
+        return info.credential_source;
+    }
+    return NULL;
 }
 
 /* The endpoint in effect, or what it will be; never does network I/O (MINFO must not block). */
@@ -1454,6 +1472,7 @@ static void add_slot_info(zval *secrets, rs_shmcache *cache, size_t i, bool shar
         add_assoc_double(&s, "fetched_at", (double)info.fetched_at_unix_ms / 1000.0);
         add_assoc_double(&s, "age", (double)(now_unix - info.fetched_at_unix_ms) / 1000.0);
         add_assoc_double(&s, "expires_in", (double)info.expires_in_ms / 1000.0);
+        add_assoc_string(&s, "credential_source", info.credential_source);
     } else {
         add_assoc_null(&s, "version_id");
         add_assoc_null(&s, "fetched_at");
@@ -1630,14 +1649,28 @@ static bool slot_is_ours(const rs_shmcache_slot_info *info, char *id, size_t id_
 
 PHP_FUNCTION(rds_secret_metrics)
 {
-    ZEND_PARSE_PARAMETERS_NONE();
+    zend_string *format = NULL;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR(format)
+    ZEND_PARSE_PARAMETERS_END();
+    /* OpenMetrics names a counter family without "_total"; Prometheus' text format (node_exporter's textfile
+     * collector) names it as its samples, and has no "# EOF". */
+    bool prometheus = false;
+    if (format && strcmp(ZSTR_VAL(format), "prometheus") == 0) {
+        prometheus = true;
+    } else if (format && strcmp(ZSTR_VAL(format), "openmetrics") != 0) {
+        zend_argument_value_error(1, "must be \"openmetrics\" or \"prometheus\"");
+        RETURN_THROWS();
+    }
 
     smart_str out = {0};
     int64_t now_unix = rs_clock_unix_ms();
     rs_shmcache *caches[2] = {rdssecret_shm, rdssecret_private};
     for (size_t f = 0; f < sizeof(metric_families) / sizeof(metric_families[0]); f++) {
-        smart_str_append_printf(&out, "# TYPE %s %s\n# HELP %s %s\n", metric_families[f].name, metric_families[f].type,
-                                metric_families[f].name, metric_families[f].help);
+        const char *suffix = prometheus && strcmp(metric_families[f].type, "counter") == 0 ? "_total" : "";
+        smart_str_append_printf(&out, "# HELP %s%s %s\n# TYPE %s%s %s\n", metric_families[f].name, suffix,
+                                metric_families[f].help, metric_families[f].name, suffix, metric_families[f].type);
         for (int k = 0; k < 2; k++) {
             for (size_t i = 0; caches[k] && i < rs_shmcache_slot_count(caches[k]); i++) {
                 rs_shmcache_slot_info info;
@@ -1656,7 +1689,9 @@ PHP_FUNCTION(rds_secret_metrics)
             }
         }
     }
-    smart_str_appends(&out, "# EOF\n");
+    if (!prometheus) {
+        smart_str_appends(&out, "# EOF\n");
+    }
     smart_str_0(&out);
     RETURN_STR(out.s);
 }

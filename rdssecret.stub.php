@@ -40,8 +40,11 @@ namespace {
      */
     function rds_iam_token_refresh(string $host, int $port, string $user, ?string $region = null): bool {}
 
-    /** The cache's counters and gauges for this pool's secrets in OpenMetrics text; never a value. */
-    function rds_secret_metrics(): string {}
+    /**
+     * The cache's counters and gauges for this pool's secrets and tokens, in OpenMetrics text ("openmetrics") or
+     * Prometheus' text format ("prometheus", for node_exporter's textfile collector); never a value.
+     */
+    function rds_secret_metrics(string $format = "openmetrics"): string {}
 
     /** Cache and health state for monitoring; never a secret value. */
     function rds_secret_info(): array {}

@@ -53,6 +53,7 @@ typedef struct {
     uint32_t is_binary;
     uint32_t value_len;
     uint64_t value_check;    /* hash of the value and its length, see value_check() */
+    char source[16];         /* the credentials that fetched it */
 } slot_meta;
 
 typedef struct {
@@ -431,6 +432,8 @@ static uint64_t write_slot(rs_shmcache *c, slot *s, const rs_secret_value *v, in
     join_stages(v, m->stages, sizeof(m->stages));
     snprintf(m->arn, sizeof(m->arn), "%s", v->arn ? v->arn : "");
     m->is_binary = v->secret_string == NULL;
+    memcpy(m->source, v->source, sizeof(m->source));
+    m->source[sizeof(m->source) - 1] = '\0';
     memcpy(s->value, bytes, len / 2);
 #ifdef RDSSECRET_DEBUG
     if (rs_shmcache_debug_kill_mid_write > 0 && --rs_shmcache_debug_kill_mid_write == 0) {
@@ -888,6 +891,7 @@ int rs_shmcache_describe_slot(const rs_shmcache *cc, size_t index, rs_shmcache_s
             out->fetched_at_unix_ms = meta.fetched_at_unix_ms;
             memcpy(out->version_id, meta.version_id, sizeof(out->version_id));
             memcpy(out->stages, meta.stages, sizeof(out->stages));
+            memcpy(out->credential_source, meta.source, sizeof(out->credential_source));
         }
     }
     out->fetches = atomic_load(&s->fetches);

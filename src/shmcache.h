@@ -58,6 +58,7 @@ typedef struct {
                                         * again (0: no such lifetime) */
     char version_id[RS_SHMCACHE_VERSION_ID_MAX];
     char stages[RS_SHMCACHE_STAGES_MAX];
+    char credential_source[16];        /* which credentials fetched the value, in whichever process */
     uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused, login_failures;
     uint32_t consecutive_failures;
     int64_t next_attempt_in_ms;        /* > 0 while backing off */

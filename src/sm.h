@@ -75,6 +75,7 @@ typedef struct {
     char **version_stages;
     size_t version_stage_count;
     double created_date;
+    char source[16];              /* which credentials fetched it ("imds", "container"...), for monitoring */
     int64_t lifetime_ms;          /* > 0: the value stops working this long after it was made (an IAM token); the
                                    * cache renews it a third of that before and never serves it past its end */
 } rs_secret_value;

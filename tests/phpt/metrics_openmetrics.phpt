@@ -27,6 +27,17 @@ foreach (explode("\n", $text) as $line) {
 preg_match('~^rdssecret_value_age_seconds\{secret="prod/wordpress/db",stage="AWSCURRENT",cache="shared"\} ([0-9.]+)$~m',
     $text, $m);
 var_dump(isset($m[1]) && (float)$m[1] >= 0 && (float)$m[1] < 60);
+/* Prometheus' text format (node_exporter's textfile collector): counter families named as their samples, no EOF. */
+$prom = rds_secret_metrics('prometheus');
+var_dump(str_contains($prom, "# TYPE rdssecret_fetches_total counter\n"), str_contains($prom, '# EOF'),
+    str_contains($prom, "# TYPE rdssecret_cached gauge\n"));
+try {
+    rds_secret_metrics('json');
+} catch (ValueError $e) {
+    echo $e->getMessage(), "\n";
+}
+$s = rds_secret_info()['secrets'][0];
+var_dump($s['credential_source']);
 ?>
 --EXPECT--
 bool(false)
@@ -41,3 +52,8 @@ rdssecret_login_failures_total{secret="prod/ro@db",stage="AWSCURRENT",cache="sha
 rdssecret_cached{secret="prod/wordpress/db",stage="AWSCURRENT",cache="shared"} 1.000
 rdssecret_cached{secret="prod/ro@db",stage="AWSCURRENT",cache="shared"} 1.000
 bool(true)
+bool(true)
+bool(false)
+bool(true)
+rds_secret_metrics(): Argument #1 ($format) must be "openmetrics" or "prometheus"
+string(11) "environment"
