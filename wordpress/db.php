@@ -10,6 +10,15 @@
  */
 defined('ABSPATH') || exit;
 
+// IAM database authentication (wp-config-rdssecret-iam.php defined RDSSECRET_IAM): a token, no password; see
+// rdssecret-iam.php. Without that file there is no IAM mode to fall back from: PHP's fatal error names it.
+if (defined('RDSSECRET_IAM') && RDSSECRET_IAM) {
+    require_once __DIR__ . '/rdssecret-iam.php';
+    class RdsSecret_IAM_wpdb extends wpdb { use RdsSecret_Wpdb_IAM; }
+    $wpdb = new RdsSecret_IAM_wpdb(DB_USER, DB_PASSWORD, DB_NAME, DB_HOST);
+    return;
+}
+
 if (is_readable(__DIR__ . '/rdssecret-wpdb.php')) {
     require_once __DIR__ . '/rdssecret-wpdb.php';
     class RdsSecret_wpdb extends wpdb { use RdsSecret_Wpdb_Rotation; }

@@ -64,6 +64,9 @@ function rdssecret_site_health_test(): array
         $result['description'] = '<p>' . esc_html__('Add extension=rdssecret to php.ini and restart PHP-FPM.') . '</p>';
         return $result;
     }
+    if (defined('RDSSECRET_IAM') && RDSSECRET_IAM && function_exists('rdssecret_site_health_iam')) {
+        return rdssecret_site_health_iam($result);   // IAM mode: no password, nothing rotates (rdssecret-iam.php)
+    }
     $info = rds_secret_info();
     $secret = rdssecret_default_slot($info);
     $lines = [

@@ -38,8 +38,8 @@ MAX_REQUEST_BODY = 1 << 20           # far above anything Secrets Manager accept
 MAX_SECRET_BYTES = 65536
 PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 DEFAULT_IMDS = {"role": "rdssecret-test-role", "allow_v1": False, "region": "us-east-1",
-                "expiration_seconds": 3600}
-DEFAULT_CONTAINER = {"token": None, "expiration_seconds": 3600}
+                "expiration_seconds": 3600, "session_token_bytes": 780}
+DEFAULT_CONTAINER = {"token": None, "expiration_seconds": 3600, "session_token_bytes": 780}
 FAULT_KINDS = ("throttle", "status", "error", "delay", "malformed", "oversize", "oversize_chunked",
                "drop", "clock")
 METADATA_TARGETS = ("imds", "container")
@@ -390,7 +390,8 @@ class State:
             # expire, so a client never receives credentials that are about to lapse.
             margin = min(300, settings["expiration_seconds"] / 2)
             if cred is None or cred.revoked or cred.expiration - now <= margin:
-                cred = TempCredential(source, now + settings["expiration_seconds"])
+                token = base64.b64encode(secrets.token_bytes(settings["session_token_bytes"])).decode()
+                cred = TempCredential(source, now + settings["expiration_seconds"], token=token)
                 self.temporary[cred.access_key_id] = cred
                 self.current[source] = cred
             return cred
@@ -1284,17 +1285,19 @@ class Handler(BaseHTTPRequestHandler):
         return counts
 
     def control_imds(self, args):
-        for key in ("role", "allow_v1", "region", "expiration_seconds"):
+        for key in ("role", "allow_v1", "region", "expiration_seconds", "session_token_bytes"):
             if key in args:
                 self.state.imds[key] = args[key]
         self.state.imds["expiration_seconds"] = int(self.state.imds["expiration_seconds"])
+        self.state.imds["session_token_bytes"] = max(1, int(self.state.imds["session_token_bytes"]))
         self.state.current["imds"] = None         # the new settings apply to the next credentials
 
     def control_container(self, args):
-        for key in ("token", "expiration_seconds"):
+        for key in ("token", "expiration_seconds", "session_token_bytes"):
             if key in args:
                 self.state.container[key] = args[key]
         self.state.container["expiration_seconds"] = int(self.state.container["expiration_seconds"])
+        self.state.container["session_token_bytes"] = max(1, int(self.state.container["session_token_bytes"]))
         self.state.current["container"] = None
 
     def control_add_credentials(self, args):
