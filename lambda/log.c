@@ -96,8 +96,15 @@ void rl_log_add_step_metrics(cJSON *record, const char *secret_arn, const char *
     cJSON *dimension_sets = cJSON_AddArrayToObject(directive, "Dimensions");
     const char *by_step[] = {"Step"};
     const char *by_secret_step[] = {"Secret", "Step"};
+    const char *by_function[] = {"Function"};
     cJSON_AddItemToArray(dimension_sets, cJSON_CreateStringArray(by_step, 1));
     cJSON_AddItemToArray(dimension_sets, cJSON_CreateStringArray(by_secret_step, 2));
+    /* In Lambda: by function too, what the template's alarm watches (one function per secret). */
+    const char *function = getenv("AWS_LAMBDA_FUNCTION_NAME");
+    if (function && *function) {
+        cJSON_AddItemToArray(dimension_sets, cJSON_CreateStringArray(by_function, 1));
+        cJSON_AddStringToObject(record, "Function", function);
+    }
     cJSON *metrics = cJSON_AddArrayToObject(directive, "Metrics");
     static const char *const names[][2] = {
         {"StepSucceeded", "Count"}, {"StepFailed", "Count"}, {"StepDuration", "Milliseconds"}};

@@ -17,7 +17,8 @@ void rl_log_message(const char *level, const char *message);
 
 /* Make a step's record a CloudWatch Embedded Metric Format line as well: StepSucceeded/StepFailed (Count) and
  * StepDuration (Milliseconds) in the namespace $METRICS_NAMESPACE (default "rdssecret/rotation"; "off": none),
- * by Step and by Secret (the secret's name from its ARN) and Step, so alarms need no log parsing. */
+ * by Step, by Secret (the secret's name from its ARN) and Step, and in Lambda by Function
+ * ($AWS_LAMBDA_FUNCTION_NAME), so alarms need no log parsing. */
 void rl_log_add_step_metrics(cJSON *record, const char *secret_arn, const char *step, bool succeeded,
                              long long duration_ms);
 
