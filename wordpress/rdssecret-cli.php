@@ -1,7 +1,7 @@
 <?php
 /**
  * Plugin Name: rdssecret WP-CLI commands
- * Description: wp rdssecret status | check | refresh: the database secret as this process sees it, a login with it, a forced refresh. Never a secret.
+ * Description: wp rdssecret status | check | refresh: the database secret (or, in IAM mode, token) as this process sees it, a login with it, a forced refresh. Never a secret.
  * Version: 0.1.0
  * License: Apache-2.0
  *
@@ -59,6 +59,16 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
                 'Rotation survival' => $state['rotation_survival'] ? 'yes (' . $state['database']['class'] . ')'
                     : 'no: ' . $state['database']['class'] . ' (install db.php and rdssecret-wpdb.php)',
             ];
+            if ($state['iam'] !== null) {
+                unset($rows['Rotation survival']);
+                $iam = $state['iam'];
+                $rows['IAM authentication'] = ($iam['db_class_logs_in_with_tokens'] ? 'yes' : 'no: '
+                    . $state['database']['class'] . ' does not log in with tokens (install db.php, rdssecret-wpdb.php, '
+                    . 'rdssecret-iam.php)') . '; account ' . $iam['account'] . ($iam['token'] === null
+                    ? '; no token cached by this process' : sprintf('; region %s, token renewed in %d s, valid %d s more, '
+                    . '%d minted, %d failed', $iam['token']['region'], (int)$iam['token']['renewed_in'],
+                    (int)$iam['token']['expires_in'], $iam['token']['mintings'], $iam['token']['errors']));
+            }
             foreach ($rows as $label => $value) {
                 WP_CLI::line(sprintf('%-18s %s', $label . ':', $value));
             }
@@ -92,6 +102,14 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
         public function check($args, $assoc_args)
         {
             $stage = isset($assoc_args['stage']) ? (string)$assoc_args['stage'] : null;
+            if (defined('RDSSECRET_IAM')) {
+                if ($stage !== null) {
+                    WP_CLI::error('IAM mode (wp-config-rdssecret-iam.php): WordPress logs in with a token, not a version '
+                        . 'of a secret; --stage does not apply');
+                }
+                self::check_iam();
+                return;
+            }
             $secret = self::read($stage);
             $version = self::version_of($stage);
             if (!isset($secret['username'], $secret['password'])) {
@@ -117,6 +135,54 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
             if ($now !== $version) {
                 WP_CLI::warning("the cached version $version was refused; version $now logs in");
             }
+            WP_CLI::success(sprintf('logged in to %s as %s with version %s of %s (%s)', DB_HOST, $logged_in[0], $now,
+                ini_get('rdssecret.secret_id'), self::select_one($mysqli)));
+        }
+
+        /**
+         * check in IAM mode: a token for DB_USER at DB_HOST from this process's cache, a login with it over
+         * verified TLS (as db.php does: once more with a token signed anew when refused), SELECT 1.
+         */
+        private static function check_iam(): void
+        {
+            global $wpdb;
+            if (!defined('RDSSECRET_DB_SSL_CA') || !is_readable((string)RDSSECRET_DB_SSL_CA)) {
+                WP_CLI::error('RDSSECRET_DB_SSL_CA must name a CA bundle this PHP can read (RDS: global-bundle.pem): '
+                    . 'IAM tokens go over verified TLS only');
+            }
+            [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
+            $port = $port ?: 3306;
+            $region = defined('RDSSECRET_IAM_REGION') ? (string)RDSSECRET_IAM_REGION : null;
+            $mysqli = 0;
+            for ($attempt = 0; $attempt < 2; $attempt++) {
+                try {
+                    if ($attempt > 0) {
+                        WP_CLI::warning('the database refused the cached token; signing a new one');
+                        rds_iam_token_refresh($host, (int)$port, DB_USER, $region);
+                    }
+                    $mysqli = self::connect(DB_USER, rds_iam_token($host, (int)$port, DB_USER, $region));
+                } catch (RdsSecret\Exception $e) {
+                    WP_CLI::error(self::describe($e));
+                }
+                if ($mysqli !== 1045) {   // ER_ACCESS_DENIED: maybe the token, not TLS or the network
+                    break;
+                }
+            }
+            if (!$mysqli instanceof mysqli) {
+                WP_CLI::error(sprintf('the database at %s refused an IAM token for %s (error %d: %s)', DB_HOST, DB_USER,
+                    $mysqli, self::$last_error));
+            }
+            $token = null;
+            foreach (rds_secret_info()['iam_tokens'] ?? [] as $t) {
+                $token = $t['account'] === sprintf('%s@%s:%d', DB_USER, $host, $port) ? $t : $token;
+            }
+            WP_CLI::success(sprintf('logged in to %s as %s with an IAM token (region %s, valid %s s more; %s)', DB_HOST,
+                DB_USER, $token['region'] ?? '?', $token['expires_in'] ?? '?', self::select_one($mysqli)));
+        }
+
+        /** SELECT 1 on a connection, which it then closes: "TLSv1.3, certificate verified" or the like. */
+        private static function select_one(mysqli $mysqli): string
+        {
             $tls = $mysqli->query("SHOW SESSION STATUS LIKE 'Ssl_version'");
             $tls = $tls ? ($tls->fetch_row()[1] ?? '') : '';
             $ok = $mysqli->query('SELECT 1');
@@ -124,9 +190,8 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
             if (!$ok) {
                 WP_CLI::error('logged in, but SELECT 1 failed');
             }
-            WP_CLI::success(sprintf('logged in to %s as %s with version %s of %s (%s)', DB_HOST, $logged_in[0], $now,
-                ini_get('rdssecret.secret_id'), $tls === '' ? 'no TLS' : $tls . (defined('RDSSECRET_DB_SSL_CA')
-                    ? ', certificate verified' : ', certificate not verified')));
+            return $tls === '' ? 'no TLS' : $tls . (defined('RDSSECRET_DB_SSL_CA')
+                ? ', certificate verified' : ', certificate not verified');
         }
 
         /**
@@ -145,6 +210,23 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
         public function refresh($args, $assoc_args)
         {
             $stage = isset($assoc_args['stage']) ? (string)$assoc_args['stage'] : null;
+            if (defined('RDSSECRET_IAM') && $stage === null) {
+                // IAM mode: a token signed anew (the credentials fetched again) for WordPress's account.
+                global $wpdb;
+                [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
+                $region = defined('RDSSECRET_IAM_REGION') ? (string)RDSSECRET_IAM_REGION : null;
+                try {
+                    $signed = rds_iam_token_refresh($host, (int)($port ?: 3306), DB_USER, $region);
+                } catch (RdsSecret\Exception $e) {
+                    WP_CLI::error(self::describe($e));
+                }
+                if (!$signed) {
+                    WP_CLI::warning('not signed: another refresh ran less than rdssecret.refresh_min_interval seconds ago');
+                    return;
+                }
+                WP_CLI::success(sprintf('signed a new IAM token for %s at %s into this process\'s cache', DB_USER, DB_HOST));
+                return;
+            }
             self::read($stage);  // the refresh replaces the copy this process holds
             $before = self::version_of($stage);
             try {
@@ -218,8 +300,19 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
                 $settings[$name] = (string)ini_get("rdssecret.$name");
             }
             $survives = false;
+            $tokens = false;
             for ($class = get_class($wpdb); $class; $class = get_parent_class($class)) {
                 $survives = $survives || in_array('RdsSecret_Wpdb_Rotation', class_uses($class), true);
+                $tokens = $tokens || in_array('RdsSecret_Wpdb_IAM', class_uses($class), true);
+            }
+            $iam = null;
+            if (defined('RDSSECRET_IAM')) {
+                [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
+                $iam = ['account' => sprintf('%s@%s:%d', DB_USER, $host, $port ?: 3306),
+                    'db_class_logs_in_with_tokens' => $tokens, 'token' => null];
+                foreach ($info['iam_tokens'] ?? [] as $t) {
+                    $iam['token'] = $t['account'] === $iam['account'] ? $t : $iam['token'];
+                }
             }
             return [
                 'version' => $info['version'], 'secret_id' => $info['secret_id'],
@@ -229,6 +322,7 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
                 'database' => ['host' => DB_HOST, 'name' => DB_NAME, 'user' => DB_USER, 'class' => get_class($wpdb),
                     'tls_ca' => defined('RDSSECRET_DB_SSL_CA') ? (string)RDSSECRET_DB_SSL_CA : null],
                 'rotation_survival' => $survives,
+                'iam' => $iam,
                 'shared_cache' => isset($info['shm']) ? sprintf('%d of %d slots used', $info['shm']['slots_used'],
                     $info['shm']['slots']) : null,
                 'cached' => $cached,
