@@ -1098,10 +1098,27 @@ PHP_FUNCTION(rds_secret_get)
 }
 
 /* Replace the copy this request holds with a newer one; the PHP functions' common part. false with an exception. */
+/* When Secrets Manager last answered about the AWSPENDING of a secret whose other stage is being refreshed (0:
+ * not cached here): after a rotation's finishSecret that answer is "not found", which tells the refresh of
+ * AWSCURRENT that the copy a forced refresh fetched moments before may be outdated (see rs_shmcache_policy). */
+static int64_t pending_answered_ns(const target *t)
+{
+    if (strcmp(t->version_stage, "AWSPENDING") == 0) {
+        return 0;
+    }
+    char key[RS_SHMCACHE_KEY_MAX];
+    if (!build_key(t->secret_id, "AWSPENDING", key, sizeof(key))) {
+        return 0;
+    }
+    int slot = rs_shmcache_find(t->cache, key);
+    return slot >= 0 ? rs_shmcache_answered_ns(t->cache, slot) : 0;
+}
+
 static bool refresh_copy(const target *t, bool *refreshed)
 {
     rdssecret_local_entry *e = &local_entries()[t->local];
     rs_shmcache_policy policy = cache_policy();
+    policy.sibling_answered_ns = pending_answered_ns(t);
     fetch_request req = {t->secret_id, t->version_stage};
     rs_error err;
     rs_error_clear(&err);

@@ -74,6 +74,8 @@ typedef struct {
     _Atomic int64_t last_forced_ms;
     _Atomic uint64_t last_forced_for;         /* the generation the last forced refresh replaced */
     _Atomic int64_t forced_floor_ms;          /* least time between forced refreshes of newer copies (adaptive) */
+    _Atomic int64_t last_forced_done_ns;      /* when the last forced refresh's fetch ended (fine_clock_ns) */
+    _Atomic int64_t answered_ns;              /* when the fetch began whose answer (value or error) came last */
     _Atomic uint32_t consecutive_failures;
     _Atomic uint64_t fetches, errors, stale_served, waits, forced_refreshes, forced_refused, login_failures;
     _Atomic int64_t warned_ms[RS_SHMCACHE_WARN_KINDS];   /* when each kind of warning was last logged */
@@ -107,6 +109,14 @@ int64_t rs_clock_unix_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The fine monotonic clock, for ordering a fetch against another one (the coarse clock ticks every few ms). */
+static int64_t fine_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void sleep_ms(int64_t ms)
@@ -302,6 +312,26 @@ int rs_shmcache_slot_reserving(rs_shmcache *c, const char *key, size_t keep_free
                  "the shared secret cache is full (%zu slots, each holding another secret); raise rdssecret.shm_slots",
                  (size_t)c->slot_count);
     return -1;
+}
+
+int rs_shmcache_find(rs_shmcache *c, const char *key)
+{
+    size_t key_len = strlen(key);
+    if (key_len >= RS_SHMCACHE_KEY_MAX) {
+        return -1;
+    }
+    uint64_t h = key_hash(key);
+    for (size_t i = 0; i < c->slot_count; i++) {
+        if (slot_holds_key(&c->slots[i], h, key, key_len)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int64_t rs_shmcache_answered_ns(const rs_shmcache *c, int slot_index)
+{
+    return atomic_load_explicit(&((rs_shmcache *)c)->slots[slot_index].answered_ns, memory_order_acquire);
 }
 
 int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err)
@@ -570,6 +600,7 @@ static rs_status refresh_as_holder(rs_shmcache *c, slot *s, const rs_shmcache_po
     rs_error fetch_err;
     rs_error_clear(&fetch_err);
     memset(&v, 0, sizeof(v));
+    int64_t asked = fine_clock_ns();
     rs_status st = fetch(ctx, &v, &fetch_err);
     if (st == RS_OK && (v.secret_string_len > RS_SHMCACHE_VALUE_MAX || v.secret_binary_len > RS_SHMCACHE_VALUE_MAX)) {
         rs_secret_value_free(&v);
@@ -589,6 +620,7 @@ static rs_status refresh_as_holder(rs_shmcache *c, slot *s, const rs_shmcache_po
         }
         if (lease_still_mine(s, token)) {
             write_slot(c, s, &v, now + ttl, not_after, &written);
+            atomic_store_explicit(&s->answered_ns, asked, memory_order_release);
             atomic_store_explicit(&s->consecutive_failures, 0, memory_order_relaxed);
             atomic_store_explicit(&s->next_attempt_ms, 0, memory_order_relaxed);
         }
@@ -626,6 +658,7 @@ static rs_status refresh_as_holder(rs_shmcache *c, slot *s, const rs_shmcache_po
     int64_t wait = st == RS_ERR_NOT_FOUND ? (p->backoff_base_ms > 0 ? p->backoff_base_ms : 1000) : backoff_ms(p, failures);
     atomic_store_explicit(&s->next_attempt_ms, now + wait, memory_order_relaxed);
     record_error(s, &fetch_err);
+    atomic_store_explicit(&s->answered_ns, asked, memory_order_release);
     lease_release(s, token);
     if (err) {
         *err = fetch_err;
@@ -773,7 +806,15 @@ static bool forced_refresh_allowed(slot *s, const rs_shmcache_policy *p, uint64_
     }
     int64_t floor = atomic_load_explicit(&s->forced_floor_ms, memory_order_relaxed);
     int64_t base = p->refresh_min_interval_ms < 1000 ? p->refresh_min_interval_ms : 1000;
-    return now - last >= (floor > 0 ? floor : base);
+    if (now - last >= (floor > 0 ? floor : base)) {
+        return true;
+    }
+    /* Secrets Manager answered about a sibling (AWSPENDING) after our last forced refresh ended: the copy that
+     * refresh left may be outdated already (a rotation that finished between the two requests leaves AWSCURRENT
+     * refused and AWSPENDING gone). One more fetch; its own end then postdates that answer. Sibling answers are
+     * rate-limited themselves (values by their TTL, "not found" by the base backoff, forced ones by this). */
+    int64_t done = atomic_load_explicit(&s->last_forced_done_ns, memory_order_acquire);
+    return p->sibling_answered_ns != 0 && done != 0 && p->sibling_answered_ns > done;
 }
 
 rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shmcache_policy *p,
@@ -832,6 +873,7 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
         atomic_store_explicit(&s->last_forced_for, replaced, memory_order_release);
         atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
         rs_status st = refresh_as_holder(c, s, p, fetch, ctx, token, NULL, NULL, err);
+        atomic_store_explicit(&s->last_forced_done_ns, fine_clock_ns(), memory_order_release);
         if (st == RS_OK) {
             /* The same version again: Secrets Manager has nothing newer yet, so wait longer before the next try. */
             int64_t floor = atomic_load_explicit(&s->forced_floor_ms, memory_order_relaxed);

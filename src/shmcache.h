@@ -30,6 +30,11 @@ typedef struct {
     int64_t lease_ms;                  /* the longest one fetch may take; a dead fetcher is replaced after this */
     int64_t backoff_base_ms;           /* first wait after a failed fetch (doubles, full jitter) */
     int64_t backoff_max_ms;
+    /* Forced refreshes only: when Secrets Manager last answered about a sibling of the slot (the same secret's
+     * AWSPENDING: its fetch's start, rs_shmcache_answered_ns, monotonic nanoseconds; 0: none). An answer that began after this slot's
+     * last forced refresh ended is newer news than the copy that refresh left (AWSPENDING "not found": the rotation
+     * finished since), so the adaptive floor is waived once for it. */
+    int64_t sibling_answered_ns;
 } rs_shmcache_policy;
 
 /* One slot's value as copied out to a process. `value` points into the caller's buffer. */
@@ -106,6 +111,11 @@ int rs_shmcache_slot(rs_shmcache *c, const char *key, rs_error *err);
 /* The same, but a new key is refused (RS_ERR_CACHE_FULL) unless more than keep_free slots are free: the last
  * ones stay for the keys that matter most (each pool's default secret). */
 int rs_shmcache_slot_reserving(rs_shmcache *c, const char *key, size_t keep_free, rs_error *err);
+/* The slot that holds key, or -1: a lookup that never claims. */
+int rs_shmcache_find(rs_shmcache *c, const char *key);
+/* When the fetch began whose answer (a value or an error) the slot last recorded; 0: never answered. Monotonic
+ * nanoseconds (CLOCK_MONOTONIC, not the coarse clock: two requests a few milliseconds apart must be told apart). */
+int64_t rs_shmcache_answered_ns(const rs_shmcache *c, int slot);
 
 /* The hit test, on the hot path: the caller's copy (generation, expires_at) is still good at now_ms.
  * One atomic load; no lock, no system call. */
@@ -126,7 +136,8 @@ rs_status rs_shmcache_get(rs_shmcache *c, int slot, const rs_shmcache_policy *p,
  * there already: then no request is made), *refreshed false when the rate limit refused it. Fifty processes
  * failing with the same copy cause one fetch; a copy that a forced refresh produced and that fails too may be
  * replaced again after an adaptive floor (1 s, doubling while Secrets Manager answers the same version), not a
- * whole refresh_min_interval: during a rotation the secret moves on within seconds. */
+ * whole refresh_min_interval: during a rotation the secret moves on within seconds. The floor is waived once
+ * for a sibling's newer answer (p->sibling_answered_ns). */
 rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot, const rs_shmcache_policy *p,
                                     rs_shmcache_fetch_fn fetch, void *ctx, uint64_t failed_generation,
                                     bool *refreshed, rs_error *err);

@@ -42,13 +42,18 @@ if (!class_exists('RdsSecret_Rotation', false)) {
             // An rdssecret without rds_secret_login_failed(): its rds_secret_refresh() (which neither counts nor logs).
             $refused = function_exists('rds_secret_login_failed') ? 'rds_secret_login_failed' : 'rds_secret_refresh';
             $tried = [[$user, $password]];
-            foreach ([null, 'AWSPENDING'] as $stage) {
+            foreach ([null, 'AWSPENDING', 'AWSCURRENT again'] as $pass) {
                 // AWSCURRENT: the copy this request read was refused, so it is replaced first. AWSPENDING (only
                 // now, when the fresh AWSCURRENT failed too): read it as cached, and replace it only if refused:
-                // a copy cached during an earlier rotation is stale.
+                // a copy cached during an earlier rotation is stale. AWSCURRENT again when AWSPENDING did not
+                // help either: a rotation that finished between the two requests left the first one's AWSCURRENT
+                // outdated and AWSPENDING gone; rdssecret lets this refresh through because Secrets Manager's
+                // answer about AWSPENDING is newer (otherwise it is rate-limited and nothing new is tried).
+                $stage = $pass === 'AWSPENDING' ? 'AWSPENDING' : null;
+                $refresh = $pass === null ? $refused : 'rds_secret_refresh';   // one refused login, counted once
                 for ($replaced = false; ; $replaced = true) {
                     if ($stage === null || $replaced) {
-                        self::call($refused, $stage);
+                        self::call($stage === null ? $refresh : $refused, $stage);
                     }
                     $pair = self::credentials($stage, $user);
                     if ($pair === null) {

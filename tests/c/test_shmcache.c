@@ -883,6 +883,64 @@ static void not_found_backs_off_briefly_and_a_slot_without_value_is_asked_again_
     rs_shmcache_destroy(fresh);
 }
 
+/* Regression (load test, single-user rotations seconds apart, fast pages): a rotation that finished between a
+ * worker's forced refresh of AWSCURRENT (the same version: the window was still open) and its AWSPENDING request
+ * after it ("not found": closed) left AWSCURRENT behind the floor and AWSPENDING gone, and every login failed for
+ * two seconds. The newer answer about AWSPENDING waives the floor, once. */
+static void a_newer_answer_about_awspending_waives_the_floor_once(void **state)
+{
+    (void)state;
+    const rs_shmcache_policy p = {.ttl_ms = 600000, .max_stale_ms = 600000, .refresh_min_interval_ms = 5000,
+                                  .lease_ms = 2000, .backoff_base_ms = 100, .backoff_max_ms = 10000};
+    rs_shmcache *fresh;
+    rs_error err;
+    assert_int_equal(rs_shmcache_create(2, &fresh, &err), RS_OK);
+    int cur = rs_shmcache_slot(fresh, "current", &err);
+    int pending = rs_shmcache_slot(fresh, "pending", &err);
+    assert_int_equal(rs_shmcache_find(fresh, "pending"), pending);
+    assert_int_equal(rs_shmcache_find(fresh, "nothing"), -1);
+    assert_int_equal(rs_shmcache_answered_ns(fresh, pending), 0);
+    atomic_store(&counters->fetches, 0);
+    atomic_store(&counters->not_found, 0);
+    atomic_store(&counters->same_version, 0);
+    rs_shmcache_entry e = {.value = value_buf};
+    bool copied, refreshed;
+    assert_int_equal(rs_shmcache_get(fresh, cur, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    /* setSecret: the database refuses the copy; Secrets Manager still has the same AWSCURRENT. */
+    atomic_store(&counters->same_version, 1);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, cur, &p, fake_fetch, NULL, e.generation, &refreshed, &err),
+                     RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(rs_shmcache_get(fresh, cur, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    uint64_t refetched = e.generation;
+    assert_int_equal(atomic_load(&counters->fetches), 2);
+    /* finishSecret, then the AWSPENDING request: not found. */
+    atomic_store(&counters->same_version, 0);
+    atomic_store(&counters->not_found, 1);
+    assert_int_equal(rs_shmcache_get(fresh, pending, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_ERR_NOT_FOUND);
+    atomic_store(&counters->not_found, 0);
+    assert_int_equal(atomic_load(&counters->fetches), 3);
+    /* Without that answer the refetched copy waits the floor ... */
+    assert_int_equal(rs_shmcache_force_refresh(fresh, cur, &p, fake_fetch, NULL, refetched, &refreshed, &err), RS_OK);
+    assert_false(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 3);
+    /* ... with it, it is replaced at once, by the version the rotation made current ... */
+    rs_shmcache_policy told = p;
+    told.sibling_answered_ns = rs_shmcache_answered_ns(fresh, pending);
+    assert_true(told.sibling_answered_ns > 0);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, cur, &told, fake_fetch, NULL, refetched, &refreshed, &err),
+                     RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 4);
+    /* ... once: the same answer lets no further refresh through (the floor again). */
+    assert_int_equal(rs_shmcache_get(fresh, cur, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, cur, &told, fake_fetch, NULL, e.generation, &refreshed, &err),
+                     RS_OK);
+    assert_false(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), 4);
+    rs_shmcache_destroy(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +966,7 @@ int main(void)
         cmocka_unit_test(warnings_are_rate_limited_host_wide),
         cmocka_unit_test(value_with_a_lifetime_is_never_served_past_it),
         cmocka_unit_test(not_found_backs_off_briefly_and_a_slot_without_value_is_asked_again_soon),
+        cmocka_unit_test(a_newer_answer_about_awspending_waives_the_floor_once),
     };
     return cmocka_run_group_tests_name("shmcache", tests, setup, teardown);
 }
