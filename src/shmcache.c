@@ -874,6 +874,11 @@ rs_status rs_shmcache_force_refresh(rs_shmcache *c, int slot_index, const rs_shm
         atomic_fetch_add_explicit(&s->forced_refreshes, 1, memory_order_relaxed);
         rs_status st = refresh_as_holder(c, s, p, fetch, ctx, token, NULL, NULL, err);
         atomic_store_explicit(&s->last_forced_done_ns, fine_clock_ns(), memory_order_release);
+        if (st == RS_ERR_NOT_FOUND) {
+            /* An answer, not an outage: the copy it left (AWSPENDING from an earlier rotation) may be replaced again
+             * after the floor, not a whole interval: the next rotation brings AWSPENDING back seconds later. */
+            atomic_store_explicit(&s->last_forced_for, 0, memory_order_release);
+        }
         if (st == RS_OK) {
             /* The same version again: Secrets Manager has nothing newer yet, so wait longer before the next try. */
             int64_t floor = atomic_load_explicit(&s->forced_floor_ms, memory_order_relaxed);

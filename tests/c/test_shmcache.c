@@ -938,6 +938,21 @@ static void a_newer_answer_about_awspending_waives_the_floor_once(void **state)
                      RS_OK);
     assert_false(refreshed);
     assert_int_equal(atomic_load(&counters->fetches), 4);
+
+    /* An AWSPENDING copy left from an earlier rotation, replaced by a forced refresh that found no AWSPENDING: the
+     * next rotation (seconds later) may replace it after the floor, not the whole interval (5 s here). */
+    nap(150);   /* the "not found" above is remembered for the base backoff */
+    assert_int_equal(rs_shmcache_get(fresh, pending, &p, fake_fetch, NULL, 0, &e, &copied, &err), RS_OK);
+    uint64_t left = e.generation;
+    atomic_store(&counters->not_found, 1);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, pending, &p, fake_fetch, NULL, left, &refreshed, &err),
+                     RS_ERR_NOT_FOUND);
+    atomic_store(&counters->not_found, 0);
+    int fetched = atomic_load(&counters->fetches);
+    nap(1200);
+    assert_int_equal(rs_shmcache_force_refresh(fresh, pending, &p, fake_fetch, NULL, left, &refreshed, &err), RS_OK);
+    assert_true(refreshed);
+    assert_int_equal(atomic_load(&counters->fetches), fetched + 1);
     rs_shmcache_destroy(fresh);
 }
 
