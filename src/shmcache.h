@@ -31,9 +31,9 @@ typedef struct {
     int64_t backoff_base_ms;           /* first wait after a failed fetch (doubles, full jitter) */
     int64_t backoff_max_ms;
     /* Forced refreshes only: when Secrets Manager last answered about a sibling of the slot (the same secret's
-     * AWSPENDING: its fetch's start, rs_shmcache_answered_ns, monotonic nanoseconds; 0: none). An answer that began after this slot's
-     * last forced refresh ended is newer news than the copy that refresh left (AWSPENDING "not found": the rotation
-     * finished since), so the adaptive floor is waived once for it. */
+     * AWSPENDING: its fetch's start, rs_shmcache_answered_ns, monotonic nanoseconds; 0: none). An answer that
+     * began after this slot's last forced refresh ended is newer news than the copy that refresh left (AWSPENDING
+     * "not found": the rotation finished since), so the adaptive floor is waived once for it. */
     int64_t sibling_answered_ns;
 } rs_shmcache_policy;
 

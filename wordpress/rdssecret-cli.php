@@ -150,17 +150,15 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
                 WP_CLI::error('RDSSECRET_DB_SSL_CA must name a CA bundle this PHP can read (RDS: global-bundle.pem): '
                     . 'IAM tokens go over verified TLS only');
             }
-            [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
-            $port = $port ?: 3306;
-            $region = defined('RDSSECRET_IAM_REGION') ? (string)RDSSECRET_IAM_REGION : null;
+            [$host, $port, $region, $account] = self::iam_account();
             $mysqli = 0;
             for ($attempt = 0; $attempt < 2; $attempt++) {
                 try {
                     if ($attempt > 0) {
                         WP_CLI::warning('the database refused the cached token; signing a new one');
-                        rds_iam_token_refresh($host, (int)$port, DB_USER, $region);
+                        rds_iam_token_refresh($host, $port, DB_USER, $region);
                     }
-                    $mysqli = self::connect(DB_USER, rds_iam_token($host, (int)$port, DB_USER, $region));
+                    $mysqli = self::connect(DB_USER, rds_iam_token($host, $port, DB_USER, $region));
                 } catch (RdsSecret\Exception $e) {
                     WP_CLI::error(self::describe($e));
                 }
@@ -172,12 +170,30 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
                 WP_CLI::error(sprintf('the database at %s refused an IAM token for %s (error %d: %s)', DB_HOST, DB_USER,
                     $mysqli, self::$last_error));
             }
-            $token = null;
-            foreach (rds_secret_info()['iam_tokens'] ?? [] as $t) {
-                $token = $t['account'] === sprintf('%s@%s:%d', DB_USER, $host, $port) ? $t : $token;
-            }
+            $token = self::iam_token(rds_secret_info(), $account);
             WP_CLI::success(sprintf('logged in to %s as %s with an IAM token (region %s, valid %s s more; %s)', DB_HOST,
                 DB_USER, $token['region'] ?? '?', $token['expires_in'] ?? '?', self::select_one($mysqli)));
+        }
+
+        /** WordPress's IAM account: [host, port, region (null: rdssecret's), "user@host:port"]. */
+        private static function iam_account(): array
+        {
+            global $wpdb;
+            [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
+            $port = (int)($port ?: 3306);
+            return [$host, $port, defined('RDSSECRET_IAM_REGION') ? (string)RDSSECRET_IAM_REGION : null,
+                sprintf('%s@%s:%d', DB_USER, $host, $port)];
+        }
+
+        /** The token state rds_secret_info() shows for an account (never the token), or null. */
+        private static function iam_token(array $info, string $account): ?array
+        {
+            foreach ($info['iam_tokens'] ?? [] as $t) {
+                if ($t['account'] === $account) {
+                    return $t;
+                }
+            }
+            return null;
         }
 
         /** SELECT 1 on a connection, which it then closes: "TLSv1.3, certificate verified" or the like. */
@@ -212,19 +228,19 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
             $stage = isset($assoc_args['stage']) ? (string)$assoc_args['stage'] : null;
             if (defined('RDSSECRET_IAM') && $stage === null) {
                 // IAM mode: a token signed anew (the credentials fetched again) for WordPress's account.
-                global $wpdb;
-                [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
-                $region = defined('RDSSECRET_IAM_REGION') ? (string)RDSSECRET_IAM_REGION : null;
+                [$host, $port, $region] = self::iam_account();
                 try {
-                    $signed = rds_iam_token_refresh($host, (int)($port ?: 3306), DB_USER, $region);
+                    $signed = rds_iam_token_refresh($host, $port, DB_USER, $region);
                 } catch (RdsSecret\Exception $e) {
                     WP_CLI::error(self::describe($e));
                 }
                 if (!$signed) {
-                    WP_CLI::warning('not signed: another refresh ran less than rdssecret.refresh_min_interval seconds ago');
+                    WP_CLI::warning('not signed: another refresh ran less than rdssecret.refresh_min_interval '
+                        . 'seconds ago');
                     return;
                 }
-                WP_CLI::success(sprintf('signed a new IAM token for %s at %s into this process\'s cache', DB_USER, DB_HOST));
+                WP_CLI::success(sprintf('signed a new IAM token for %s at %s into this process\'s cache', DB_USER,
+                    DB_HOST));
                 return;
             }
             self::read($stage);  // the refresh replaces the copy this process holds
@@ -307,12 +323,9 @@ if (defined('WP_CLI') && WP_CLI && !class_exists('RdsSecret_CLI_Command', false)
             }
             $iam = null;
             if (defined('RDSSECRET_IAM')) {
-                [$host, $port] = $wpdb->parse_db_host(DB_HOST) ?: [DB_HOST, null];
-                $iam = ['account' => sprintf('%s@%s:%d', DB_USER, $host, $port ?: 3306),
-                    'db_class_logs_in_with_tokens' => $tokens, 'token' => null];
-                foreach ($info['iam_tokens'] ?? [] as $t) {
-                    $iam['token'] = $t['account'] === $iam['account'] ? $t : $iam['token'];
-                }
+                $account = self::iam_account()[3];
+                $iam = ['account' => $account, 'db_class_logs_in_with_tokens' => $tokens,
+                    'token' => self::iam_token($info, $account)];
             }
             return [
                 'version' => $info['version'], 'secret_id' => $info['secret_id'],

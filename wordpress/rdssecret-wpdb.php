@@ -50,10 +50,11 @@ if (!class_exists('RdsSecret_Rotation', false)) {
                 // outdated and AWSPENDING gone; rdssecret lets this refresh through because Secrets Manager's
                 // answer about AWSPENDING is newer (otherwise it is rate-limited and nothing new is tried).
                 $stage = $pass === 'AWSPENDING' ? 'AWSPENDING' : null;
-                $refresh = $pass === null ? $refused : 'rds_secret_refresh';   // one refused login, counted once
+                // The second AWSCURRENT refresh is for the same refused login: not counted again.
+                $refresh = $pass === 'AWSCURRENT again' ? 'rds_secret_refresh' : $refused;
                 for ($replaced = false; ; $replaced = true) {
                     if ($stage === null || $replaced) {
-                        self::call($stage === null ? $refresh : $refused, $stage);
+                        self::call($refresh, $stage);
                     }
                     $pair = self::credentials($stage, $user);
                     if ($pair === null) {
